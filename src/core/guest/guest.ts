@@ -1,0 +1,178 @@
+/**
+ * The guest library: what a PV kernel does with its own shared pages and
+ * hypercalls. Kernels build on it; the step form's guest-local actions
+ * (mask, clear_mask, upcall_mask) use it too.
+ */
+import { FIFO_M, VIRQ_TIMER } from '../abi/evtchn.js';
+import { VCPU_INFO_UPCALL_MASK, VCPU_INFO_UPCALL_PENDING } from '../abi/layout.js';
+import { MASK_U32, PENDING_U32, type Domain, type GuestKernel } from '../hv/domain.js';
+import { eventPage } from '../hv/event_fifo.js';
+import { hypercall, OPS, sendFast, type HypercallResult } from '../hv/hypercall.js';
+import { KERNEL_FIRST_GFN, FIRST_FREE_GFN, type Hypervisor } from '../hv/hypervisor.js';
+import { upcallDeliverable } from '../hv/upcall.js';
+import { BIT, BY_GUEST, TK } from '../sim/trace.js';
+
+/** Linux's per-CPU scan position for 2-level fairness (current_word_idx / current_bit_idx). */
+export interface ScanPosition {
+  word: number;
+  bit: number;
+}
+
+export abstract class Guest implements GuestKernel {
+  readonly d: Domain;
+  /** Deliveries per port, counted as the handler runs. */
+  delivered = new Uint32Array(64);
+  /** Per vCPU: bitmap of ports this kernel routes to it (Linux's cpu_evtchn_mask). */
+  readonly cpuMask: Uint32Array[] = [];
+  /** Per vCPU: the VIRQ_TIMER port, handled first on each upcall; 0 = none. */
+  readonly timerPort: Int32Array;
+  readonly scan: ScanPosition[] = [];
+  /** FIFO: per vCPU, the local copy of each queue's head. */
+  readonly fifoHeads: Int32Array[] = [];
+  private nextKernelGfn = KERNEL_FIRST_GFN;
+
+  constructor(readonly hv: Hypervisor, d: Domain) {
+    this.d = d;
+    const n = d.vcpus.length;
+    this.timerPort = new Int32Array(n);
+    for (let v = 0; v < n; v++) {
+      // Every port starts routed to vCPU 0, as Linux binds new event channels to CPU 0.
+      this.cpuMask.push(new Uint32Array(128).fill(v === 0 ? 0xffffffff : 0));
+      this.scan.push({ word: 0, bit: 0 });
+      this.fifoHeads.push(new Int32Array(16));
+    }
+  }
+
+  abstract boot(): void;
+  abstract upcall(vcpu: number): void;
+
+  /** Called for each event the dispatch loop takes, after its pending bit was cleared. */
+  onEvent(port: number, vcpu: number): void {
+    if (port >= this.delivered.length) {
+      const bigger = new Uint32Array(Math.max(port + 1, this.delivered.length * 2));
+      bigger.set(this.delivered);
+      this.delivered = bigger;
+    }
+    this.delivered[port]!++;
+    if (this.hv.trace.on) this.hv.trace.emit(TK.handler, this.d.domid, vcpu, port, 0, 0, 0);
+  }
+
+  deliveries(port: number): number {
+    return this.delivered[port] ?? 0;
+  }
+
+  // ---- hypercalls as this domain ----
+
+  call(op: string, args: Record<string, number>, vcpu = 0): HypercallResult {
+    const spec = OPS.get(op);
+    if (spec === undefined) throw new Error(`no hypercall named ${op}`);
+    return hypercall(this.hv, this.d, spec, args as never, vcpu);
+  }
+
+  send(port: number, vcpu = 0): number {
+    return sendFast(this.hv, this.d, port, vcpu);
+  }
+
+  /** Routes `port` to `vcpu` in the guest's own map (after bind_vcpu/bind_virq/bind_ipi). */
+  routePort(port: number, vcpu: number): void {
+    const w = port >>> 5;
+    const bit = 1 << (port & 31);
+    for (let v = 0; v < this.cpuMask.length; v++) {
+      const m = this.cpuMask[v]!;
+      m[w] = v === vcpu ? m[w]! | bit : m[w]! & ~bit;
+    }
+  }
+
+  afterHypercall(op: string, args: Readonly<Record<string, unknown>>, ret: number, out: Readonly<Record<string, unknown>> | undefined): void {
+    if (ret < 0) return;
+    const port = (out?.port ?? out?.local_port ?? args.port) as number | undefined;
+    switch (op) {
+      case 'bind_virq':
+        this.routePort(port!, args.vcpu as number);
+        if (args.virq === VIRQ_TIMER) this.timerPort[args.vcpu as number] = port!;
+        break;
+      case 'bind_ipi':
+      case 'bind_vcpu':
+        this.routePort(port!, args.vcpu as number);
+        break;
+      case 'close':
+        for (let v = 0; v < this.timerPort.length; v++) if (this.timerPort[v] === port) this.timerPort[v] = 0;
+        this.routePort(port!, 0);
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---- the guest's own bits ----
+
+  /** A frame for the kernel's own use (FIFO control blocks, event array pages). */
+  allocKernelPage(): number {
+    if (this.nextKernelGfn >= FIRST_FREE_GFN) throw new Error('kernel page pool exhausted');
+    return this.nextKernelGfn++;
+  }
+
+  /** Set a port's mask bit in shared memory (2-level bitmap, or FIFO word's M). No hypercall. */
+  maskPort(port: number): boolean {
+    return this.writeMask(port, true);
+  }
+
+  /** Clear a port's mask bit directly. Unlike EVTCHNOP_unmask, this re-raises nothing. */
+  clearMask(port: number): boolean {
+    return this.writeMask(port, false);
+  }
+
+  private writeMask(port: number, value: boolean): boolean {
+    const d = this.d;
+    if (d.ops.name === 'fifo') {
+      const page = eventPage(d, port);
+      if (page === undefined) return false;
+      const i = port & 1023;
+      const w = page[i]!;
+      const next = (value ? w | FIFO_M : w & ~FIFO_M) >>> 0;
+      if (next === w) return true;
+      page[i] = next;
+      if (this.hv.trace.on) this.hv.trace.emit(TK.bit, d.domid, -1, port, BIT.fifo_masked, value ? 1 : 0, BY_GUEST);
+      return true;
+    }
+    if (port < 0 || port >= d.ops.maxPorts) return false;
+    const at = MASK_U32 + (port >>> 5);
+    const bit = 1 << (port & 31);
+    const w = d.shared32[at]!;
+    const next = value ? w | bit : w & ~bit;
+    if (next === w) return true;
+    d.shared32[at] = next;
+    if (this.hv.trace.on) this.hv.trace.emit(TK.bit, d.domid, -1, port, BIT.evtchn_mask, value ? 1 : 0, BY_GUEST);
+    return true;
+  }
+
+  /** The guest's evtchn_upcall_mask: true blocks upcalls; clearing it with an upcall pending forces the callback. */
+  setUpcallMask(vcpu: number, value: boolean): void {
+    const d = this.d;
+    const v = d.vcpus[vcpu]!;
+    const at = v.infoOffset + VCPU_INFO_UPCALL_MASK;
+    const next = value ? 1 : 0;
+    if (d.sharedInfo[at] === next) return;
+    d.sharedInfo[at] = next;
+    if (this.hv.trace.on) this.hv.trace.emit(TK.bit, d.domid, vcpu, -1, BIT.evtchn_upcall_mask, next, BY_GUEST);
+    // As Linux's xen_irq_enable: an upcall that arrived while masked is forced now.
+    if (!value && upcallDeliverable(v)) this.hv.kick(v);
+  }
+
+  /** Clear evtchn_upcall_pending (the first thing the upcall handler does). */
+  clearUpcallPending(vcpu: number): void {
+    const d = this.d;
+    const at = d.vcpus[vcpu]!.infoOffset + VCPU_INFO_UPCALL_PENDING;
+    if (d.sharedInfo[at] === 0) return;
+    d.sharedInfo[at] = 0;
+    if (this.hv.trace.on) this.hv.trace.emit(TK.bit, d.domid, vcpu, -1, BIT.evtchn_upcall_pending, 0, BY_GUEST);
+  }
+
+  /** Clear a port's 2-level pending bit (the irq "ack"). */
+  clearPending2l(port: number): void {
+    const d = this.d;
+    const at = PENDING_U32 + (port >>> 5);
+    d.shared32[at] = d.shared32[at]! & ~(1 << (port & 31));
+    if (this.hv.trace.on) this.hv.trace.emit(TK.bit, d.domid, -1, port, BIT.evtchn_pending, 0, BY_GUEST);
+  }
+}

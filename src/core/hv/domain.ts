@@ -1,0 +1,143 @@
+/**
+ * A domain and its vCPUs as the hypervisor holds them: identity, lifecycle,
+ * the shared_info and start_info pages, event-channel state and grant table.
+ */
+import { NR_VIRQS, EVTCHN_FIFO_MAX_QUEUES } from '../abi/evtchn.js';
+import type { ShutdownReason } from '../abi/domid.js';
+import {
+  PAGE_SIZE,
+  SHARED_INFO_EVTCHN_MASK,
+  SHARED_INFO_EVTCHN_PENDING,
+  VCPU_INFO_PENDING_SEL,
+  VCPU_INFO_UPCALL_MASK,
+  VCPU_INFO_UPCALL_PENDING,
+  vcpuInfoOffset,
+} from '../abi/layout.js';
+import type { GuestMemory } from './memory.js';
+import { PortTable } from './ports.js';
+import type { PortOps } from './port_ops.js';
+import type { GrantTable } from './grant_table.js';
+
+/** u32 index of evtchn_pending / evtchn_mask inside shared_info. */
+export const PENDING_U32 = SHARED_INFO_EVTCHN_PENDING >> 2;
+export const MASK_U32 = SHARED_INFO_EVTCHN_MASK >> 2;
+
+export type DomainState = 'running' | 'shutdown' | 'dying' | 'dead';
+
+/** The guest side of a domain, as the hypervisor sees it: something to upcall. */
+export interface GuestKernel {
+  /** Runs once when the domain is built, before anything else happens to it. */
+  boot(): void;
+  /** The event callback: Xen injected an upcall on this vCPU. */
+  upcall(vcpu: number): void;
+  /** The guest's own bookkeeping after a hypercall it made returned (what it bound, where). */
+  afterHypercall?(op: string, args: Readonly<Record<string, unknown>>, ret: number, out: Readonly<Record<string, unknown>> | undefined): void;
+}
+
+/** FIFO per-vCPU state (struct evtchn_fifo_vcpu): control block and 16 queue tails. */
+export interface FifoVcpu {
+  /** The guest page holding the control block, and the block's offset in it. */
+  controlPage: Uint32Array | null;
+  /** u32 index of the control block within controlPage. */
+  controlIndex: number;
+  readonly tails: Int32Array;
+}
+
+export class Vcpu {
+  /** Byte offset of this vCPU's vcpu_info in shared_info. */
+  readonly infoOffset: number;
+  /** u32 index of evtchn_pending_sel (64 bits, two u32 words). */
+  readonly selU32: number;
+  /** v->virq_to_evtchn: 0 means not bound. */
+  readonly virqToPort = new Int32Array(NR_VIRQS);
+  /** An upcall event is queued, or the guest is inside its upcall: further kicks are absorbed. */
+  upcallScheduled = false;
+  /** Periodic timer (VIRQ_TIMER), 100 Hz for PV guests by default; 0 = stopped. */
+  periodNs = 10_000_000;
+  timerArmed = false;
+  timerGeneration = 0;
+  fifo: FifoVcpu | null = null;
+
+  constructor(
+    readonly domain: Domain,
+    readonly id: number,
+  ) {
+    this.infoOffset = vcpuInfoOffset(id);
+    this.selU32 = (this.infoOffset + VCPU_INFO_PENDING_SEL) >> 2;
+  }
+
+  get upcallPending(): number {
+    return this.domain.sharedInfo[this.infoOffset + VCPU_INFO_UPCALL_PENDING]!;
+  }
+
+  get upcallMask(): number {
+    return this.domain.sharedInfo[this.infoOffset + VCPU_INFO_UPCALL_MASK]!;
+  }
+}
+
+export interface DomainConfig {
+  name: string;
+  vcpus?: number;
+  /** PIRQs this domain may bind (I/O permission); the hardware domain may bind all. */
+  pirqs?: readonly number[];
+  /** Guest memory in 4 KiB pages (default 64 MiB). */
+  memoryPages?: number;
+  /** Highest port the domain may use; default 1023 for a domU, the ABI limit for dom0. */
+  maxEvtchnPort?: number;
+  /** Kernel command line written to start_info. */
+  cmdline?: string;
+}
+
+export class Domain {
+  readonly sharedInfo = new Uint8Array(PAGE_SIZE);
+  readonly shared32 = new Uint32Array(this.sharedInfo.buffer);
+  readonly ports = new PortTable();
+  readonly vcpus: Vcpu[] = [];
+  readonly pirqToPort = new Map<number, number>();
+  readonly pirqsAllowed: ReadonlySet<number>;
+  state: DomainState = 'running';
+  /** Pauses by the toolstack (controller_pause_count). */
+  pauseCount = 0;
+  shutdownReason: ShutdownReason | null = null;
+  /** The event ABI in use: the 2-level ops until init_control switches to FIFO. */
+  ops!: PortOps;
+  /** FIFO event array: one u32 view per page added by expand_array. */
+  fifoArray: Uint32Array[] | null = null;
+  kernel: GuestKernel | null = null;
+  /** Port signalled instead of VIRQ_DOM_EXC on suspend (XEN_DOMCTL_subscribe), 0 = none. */
+  suspendEvtchn = 0;
+
+  constructor(
+    readonly domid: number,
+    readonly name: string,
+    readonly privileged: boolean,
+    nrVcpus: number,
+    readonly memory: GuestMemory,
+    /** gfn of the start_info page. */
+    readonly startInfoGfn: number,
+    readonly maxEvtchnPort: number,
+    readonly nrPirqs: number,
+    pirqsAllowed: ReadonlySet<number>,
+    readonly grants: GrantTable,
+  ) {
+    this.pirqsAllowed = pirqsAllowed;
+    for (let i = 0; i < nrVcpus; i++) this.vcpus.push(new Vcpu(this, i));
+  }
+
+  get startInfo(): Uint8Array {
+    return this.memory.frame(this.startInfoGfn)!;
+  }
+
+  get dying(): boolean {
+    return this.state === 'dying' || this.state === 'dead';
+  }
+
+  /** Whether upcalls can be injected now: not paused, shut down or dying. */
+  get runnable(): boolean {
+    return this.state === 'running' && this.pauseCount === 0;
+  }
+
+  newFifoVcpu(): FifoVcpu {
+    return { controlPage: null, controlIndex: 0, tails: new Int32Array(EVTCHN_FIFO_MAX_QUEUES) };
+  }
+}

@@ -1,0 +1,332 @@
+/**
+ * The simulated machine: the hypervisor's domains, the virtual clock and its
+ * event queue, the seeded PRNG and the trace. Guests run only when the clock
+ * advances: an upcall is an event on the queue, delivered by run().
+ */
+import { DOMID_SELF, type ShutdownReason } from '../abi/domid.js';
+import { EBUSY, EINVAL, EPERM, ESRCH } from '../abi/errno.js';
+import { DOMU_MAX_EVTCHN_PORT, EXTRA_DOMU_IRQS, EXTRA_HWDOM_IRQS, NR_STATIC_IRQS, NR_VIRQS, VIRQ_DOM_EXC, VIRQ_GLOBAL, VIRQ_TIMER, VIRQS } from '../abi/evtchn.js';
+import {
+  PAGE_SHIFT,
+  SHARED_INFO_ARCH_MAX_PFN,
+  SIF_INITDOMAIN,
+  SIF_PRIVILEGED,
+  START_INFO_CMD_LINE,
+  START_INFO_FLAGS,
+  START_INFO_MAGIC,
+  START_INFO_MAGIC_X86_64,
+  START_INFO_NR_PAGES,
+  START_INFO_SHARED_INFO,
+  MAX_GUEST_CMDLINE,
+  VCPU_INFO_TIME,
+  VCPU_INFO_UPCALL_MASK,
+  VCPU_TIME_SYSTEM_TIME,
+  VCPU_TIME_VERSION,
+  XEN_LEGACY_MAX_VCPUS,
+} from '../abi/layout.js';
+import { EventQueue } from '../sim/queue.js';
+import { writeCString } from '../util/bytes.js';
+import { Prng } from '../sim/prng.js';
+import { DOMAIN_EVENTS, TK, Trace } from '../sim/trace.js';
+import { Domain, type DomainConfig, type GuestKernel, type Vcpu } from './domain.js';
+import { make2lOps } from './event_2l.js';
+import * as evtchn from './event_channel.js';
+import { makeFifoOps } from './event_fifo.js';
+import { GrantTable, releaseMappings } from './grant_table.js';
+import { GuestMemory } from './memory.js';
+import type { PortOps } from './port_ops.js';
+import { injectUpcall, upcallDeliverable } from './upcall.js';
+
+/** Queue event kinds. */
+const EV_UPCALL = 0;
+const EV_TIMER = 1;
+const EV_CALLBACK = 2;
+
+/** Default guest memory: 64 MiB of 4 KiB pages. */
+export const DEFAULT_MEMORY_PAGES = 16384;
+/** Where the domain builder puts start_info; gfns from FIRST_FREE_GFN up are free for scenarios. */
+export const START_INFO_GFN = 512;
+export const KERNEL_FIRST_GFN = 768;
+export const FIRST_FREE_GFN = 1024;
+
+export interface MachineOptions {
+  seed?: number;
+  /** Time from a vCPU's kick to its upcall, ns (default 1000). */
+  upcallLatencyNs?: number;
+  /** Extra random latency from the seeded PRNG, 0..n-1 ns (default 500). */
+  upcallJitterNs?: number;
+}
+
+export type KernelFactory = (hv: Hypervisor, d: Domain) => GuestKernel;
+
+export class Hypervisor {
+  now = 0;
+  readonly queue = new EventQueue();
+  readonly prng: Prng;
+  readonly trace = new Trace();
+  readonly ops2l: PortOps;
+  readonly opsFifo: PortOps;
+  readonly seed: number;
+  private readonly byId: (Domain | undefined)[] = [];
+  private nextDomid = 0;
+  private nextMfn = 0x10000;
+  /** Global VIRQ handler domains; -1 = the hardware domain (dom0). */
+  private readonly virqHandlers = new Int32Array(NR_VIRQS).fill(-1);
+  private readonly callbacks: ((() => void) | undefined)[] = [];
+  private readonly freeCallbacks: number[] = [];
+  private readonly upcallLatency: number;
+  private readonly upcallJitter: number;
+
+  constructor(opts: MachineOptions = {}) {
+    if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new Error('XenLab lays out shared pages little-endian, as x86 does; this host is big-endian');
+    this.seed = (opts.seed ?? 1) >>> 0;
+    this.prng = new Prng(this.seed);
+    this.upcallLatency = opts.upcallLatencyNs ?? 1000;
+    this.upcallJitter = opts.upcallJitterNs ?? 500;
+    this.trace.now = () => this.now;
+    this.ops2l = make2lOps(this);
+    this.opsFifo = makeFifoOps(this);
+  }
+
+  // ---- domains ----
+
+  domain(domid: number): Domain | undefined {
+    return this.byId[domid];
+  }
+
+  domainByName(name: string): Domain | undefined {
+    return this.byId.find((d) => d !== undefined && d.name === name);
+  }
+
+  get domains(): Domain[] {
+    return this.byId.filter((d): d is Domain => d !== undefined);
+  }
+
+  /** Builds a domain as Xen and its domain builder do: the first one is dom0. */
+  createDomain(cfg: DomainConfig, kernel?: KernelFactory): Domain {
+    const domid = this.nextDomid++;
+    const isDom0 = domid === 0;
+    const nrVcpus = cfg.vcpus ?? 1;
+    if (!Number.isInteger(nrVcpus) || nrVcpus < 1 || nrVcpus > XEN_LEGACY_MAX_VCPUS) throw new RangeError(`vcpus must be 1..${XEN_LEGACY_MAX_VCPUS}`);
+    const pages = cfg.memoryPages ?? DEFAULT_MEMORY_PAGES;
+    if (!Number.isInteger(pages) || pages < FIRST_FREE_GFN) throw new RangeError(`memory must be at least ${FIRST_FREE_GFN} pages (4 MiB)`);
+    const memory = new GuestMemory(pages, this.nextMfn);
+    this.nextMfn += pages + 1 + 64; // its frames, its shared_info, room for grant frames
+    const nrPirqs = NR_STATIC_IRQS + (isDom0 ? EXTRA_HWDOM_IRQS : EXTRA_DOMU_IRQS);
+    const pirqs = isDom0 ? new Set(Array.from({ length: nrPirqs }, (_, i) => i)) : new Set(cfg.pirqs ?? []);
+    const maxPort = cfg.maxEvtchnPort ?? (isDom0 ? 0x7fffffff : DOMU_MAX_EVTCHN_PORT);
+    const d = new Domain(domid, cfg.name, isDom0, nrVcpus, memory, START_INFO_GFN, maxPort, nrPirqs, pirqs, new GrantTable());
+    d.ops = this.ops2l;
+    this.byId[domid] = d;
+    this.buildPages(d, cfg.cmdline ?? '');
+    this.traceDomain(d, 'create', { name: d.name });
+    if (kernel !== undefined) {
+      d.kernel = kernel(this, d);
+      this.traceDomain(d, 'boot');
+      d.kernel.boot();
+    }
+    return d;
+  }
+
+  /** shared_info zeroed with upcalls masked on every slot; start_info filled in. */
+  private buildPages(d: Domain, cmdline: string): void {
+    const si = d.sharedInfo;
+    for (let v = 0; v < XEN_LEGACY_MAX_VCPUS; v++) si[v * 64 + VCPU_INFO_UPCALL_MASK] = 1;
+    const sv = new DataView(si.buffer);
+    sv.setBigUint64(SHARED_INFO_ARCH_MAX_PFN, BigInt(d.memory.nrPages), true);
+    const st = d.startInfo;
+    const view = new DataView(st.buffer, st.byteOffset, st.byteLength);
+    writeCString(st, START_INFO_MAGIC, START_INFO_MAGIC_X86_64, 32);
+    view.setBigUint64(START_INFO_NR_PAGES, BigInt(d.memory.nrPages), true);
+    view.setBigUint64(START_INFO_SHARED_INFO, BigInt(this.sharedInfoMfn(d)) << BigInt(PAGE_SHIFT), true);
+    view.setUint32(START_INFO_FLAGS, d.privileged ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0, true);
+    writeCString(st, START_INFO_CMD_LINE, cmdline, MAX_GUEST_CMDLINE);
+  }
+
+  /** Machine frame of a domain's shared_info page (just past its own memory). */
+  sharedInfoMfn(d: Domain): number {
+    return d.memory.mfnBase + d.memory.nrPages;
+  }
+
+  private traceDomain(d: Domain, event: (typeof DOMAIN_EVENTS)[number], extra?: { reason?: string; name?: string }): void {
+    if (this.trace.on) this.trace.emit(TK.domain, d.domid, -1, -1, DOMAIN_EVENTS.indexOf(event), 0, 0, extra);
+  }
+
+  /** The toolstack pauses a domain: no upcalls until unpaused. */
+  pause(d: Domain): number {
+    if (d.dying) return -EINVAL;
+    d.pauseCount++;
+    this.traceDomain(d, 'pause');
+    return 0;
+  }
+
+  unpause(d: Domain): number {
+    if (d.dying || d.pauseCount === 0) return -EINVAL;
+    d.pauseCount--;
+    this.traceDomain(d, 'unpause');
+    if (d.runnable) for (const v of d.vcpus) if (upcallDeliverable(v)) this.kick(v);
+    return 0;
+  }
+
+  /** The domain shuts down: its vCPUs stop and dom0 hears of it through VIRQ_DOM_EXC (or the suspend port). */
+  shutdown(d: Domain, reason: ShutdownReason): number {
+    if (d.state !== 'running') return -EINVAL;
+    d.state = 'shutdown';
+    d.shutdownReason = reason;
+    this.traceDomain(d, 'shutdown', { reason });
+    if (reason === 'suspend' && d.suspendEvtchn !== 0) evtchn.send(this, d, d.suspendEvtchn);
+    else evtchn.sendGlobalVirq(this, VIRQ_DOM_EXC);
+    return 0;
+  }
+
+  /** domain_kill then the final destroy: ports closed (peers go UNBOUND), grants released. */
+  destroy(d: Domain): number {
+    if (d.domid === 0) return -EPERM; // the toolstack never destroys dom0
+    if (d.dying) return -EINVAL;
+    d.state = 'dying';
+    this.traceDomain(d, 'dying');
+    evtchn.evtchnDestroy(this, d);
+    releaseMappings(this, d);
+    for (let virq = 0; virq < NR_VIRQS; virq++) if (this.virqHandlers[virq] === d.domid) this.virqHandlers[virq] = -1;
+    evtchn.sendGlobalVirq(this, VIRQ_DOM_EXC);
+    d.state = 'dead';
+    this.byId[d.domid] = undefined;
+    this.traceDomain(d, 'destroy');
+    evtchn.sendGlobalVirq(this, VIRQ_DOM_EXC);
+    return 0;
+  }
+
+  virqHandler(virq: number): number {
+    const h = this.virqHandlers[virq]!;
+    return h < 0 ? 0 : h;
+  }
+
+  /** XEN_DOMCTL_set_virq_handler: only for global VIRQs; refused while the old handler has it bound. */
+  setVirqHandler(caller: Domain, domid: number, virq: number): number {
+    if (!caller.privileged) return -EPERM;
+    if (!Number.isInteger(virq) || virq < 0 || virq >= NR_VIRQS || VIRQS[virq]!.type !== VIRQ_GLOBAL) return -EINVAL;
+    const target = domid === DOMID_SELF ? caller : this.domain(domid);
+    if (target === undefined) return -ESRCH;
+    const old = this.domain(this.virqHandler(virq));
+    if (old !== undefined && old !== target && old.vcpus[0]!.virqToPort[virq] !== 0) return -EBUSY;
+    this.virqHandlers[virq] = target.domid;
+    return 0;
+  }
+
+  // ---- time ----
+
+  /** Queue an upcall on `v` unless one is queued or running (vcpu_kick). */
+  kick(v: Vcpu): void {
+    if (v.upcallScheduled || !v.domain.runnable) return;
+    v.upcallScheduled = true;
+    const jitter = this.upcallJitter > 0 ? this.prng.below(this.upcallJitter) : 0;
+    this.queue.push(this.now + this.upcallLatency + jitter, EV_UPCALL, v.domain.domid, v.id);
+  }
+
+  /** VIRQ_TIMER was bound on a vCPU: start its periodic timer, ticking at multiples of its period. */
+  timerBound(d: Domain, vcpu: number): void {
+    const v = d.vcpus[vcpu]!;
+    if (v.timerArmed || v.periodNs <= 0) return;
+    v.timerArmed = true;
+    const next = (Math.floor(this.now / v.periodNs) + 1) * v.periodNs;
+    this.queue.push(next, EV_TIMER, d.domid, vcpu | (v.timerGeneration << 6));
+  }
+
+  /** VCPUOP_set_periodic_timer / stop_periodic_timer: period 0 stops it. */
+  setPeriodicTimer(d: Domain, vcpu: number, periodNs: number): void {
+    const v = d.vcpus[vcpu]!;
+    v.timerGeneration++;
+    v.timerArmed = false;
+    v.periodNs = periodNs;
+    if (periodNs > 0 && v.virqToPort[VIRQ_TIMER] !== 0) this.timerBound(d, vcpu);
+  }
+
+  /** Runs `fn` at now + delay (virtual ns); returns an id for cancel(). */
+  schedule(delayNs: number, fn: () => void): number {
+    const id = this.freeCallbacks.pop() ?? this.callbacks.length;
+    this.callbacks[id] = fn;
+    this.queue.push(this.now + Math.max(0, delayNs), EV_CALLBACK, id, 0);
+    return id;
+  }
+
+  cancel(id: number): void {
+    if (this.callbacks[id] !== undefined) this.callbacks[id] = undefined;
+  }
+
+  /** Advances virtual time by `ns`, delivering every event due. */
+  run(ns: number): void {
+    this.runUntil(this.now + ns);
+  }
+
+  runUntil(t: number): void {
+    const q = this.queue;
+    while (q.size > 0 && q.peekTime() <= t) this.dispatchNext();
+    if (t > this.now) this.now = t;
+    this.trace.flush();
+  }
+
+  /** Delivers the next queued event, advancing the clock to it; false when nothing is queued. */
+  step(): boolean {
+    if (this.queue.size === 0) return false;
+    this.dispatchNext();
+    this.trace.flush();
+    return true;
+  }
+
+  private dispatchNext(): void {
+    const q = this.queue;
+    q.pop();
+    this.now = q.poppedTime;
+    const a = q.poppedA;
+    const b = q.poppedB;
+    switch (q.poppedKind) {
+      case EV_UPCALL:
+        this.deliverUpcall(a, b);
+        break;
+      case EV_TIMER:
+        this.timerTick(a, b & 63, b >>> 6);
+        break;
+      case EV_CALLBACK: {
+        const fn = this.callbacks[a];
+        if (fn !== undefined) {
+          this.callbacks[a] = undefined;
+          this.freeCallbacks.push(a);
+          fn();
+        } else this.freeCallbacks.push(a);
+        break;
+      }
+    }
+  }
+
+  private deliverUpcall(domid: number, vcpu: number): void {
+    const d = this.byId[domid];
+    if (d === undefined) return;
+    const v = d.vcpus[vcpu]!;
+    v.upcallScheduled = false;
+    if (!d.runnable || !upcallDeliverable(v)) return;
+    v.upcallScheduled = true; // kicks during the handler are absorbed: it rescans
+    injectUpcall(this, d, v);
+    v.upcallScheduled = false;
+    if (upcallDeliverable(v)) this.kick(v);
+  }
+
+  private timerTick(domid: number, vcpu: number, generation: number): void {
+    const d = this.byId[domid];
+    if (d === undefined) return;
+    const v = d.vcpus[vcpu]!;
+    if (generation !== (v.timerGeneration & 0x1ffffff) || !v.timerArmed) return;
+    this.queue.push(this.now + v.periodNs, EV_TIMER, domid, vcpu | (v.timerGeneration << 6));
+    if (!d.runnable) return;
+    this.updateTime(d, vcpu);
+    evtchn.sendGuestVcpuVirq(this, d, vcpu, VIRQ_TIMER);
+  }
+
+  /** vcpu_time_info: version odd while writing, then system_time, then even again. */
+  private updateTime(d: Domain, vcpu: number): void {
+    const base = d.vcpus[vcpu]!.infoOffset + VCPU_INFO_TIME;
+    const view = new DataView(d.sharedInfo.buffer);
+    const version = view.getUint32(base + VCPU_TIME_VERSION, true);
+    view.setBigUint64(base + VCPU_TIME_SYSTEM_TIME, BigInt(Math.floor(this.now)), true);
+    view.setUint32(base + VCPU_TIME_VERSION, (version + 2) >>> 0, true);
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * The trace: one record per thing the machine does. Records are stored in
+ * columns (typed arrays in fixed-size chunks) so that recording costs a few
+ * stores and no allocation; they become objects only when read.
+ */
+import { ECS_NAMES } from '../abi/evtchn.js';
+import { retName } from '../abi/errno.js';
+
+/** Record kinds. */
+export const TK = {
+  hypercall: 0,
+  bit: 1,
+  upcall: 2,
+  handler: 3,
+  port: 4,
+  raise: 5,
+  grant_entry: 6,
+  ring: 7,
+  domain: 8,
+  note: 9,
+} as const;
+export type TraceKindName = keyof typeof TK;
+const KIND_NAMES = Object.keys(TK) as TraceKindName[];
+
+/** Which field of shared memory a `bit` record changed. */
+export const BIT = {
+  evtchn_pending: 0,
+  evtchn_mask: 1,
+  evtchn_pending_sel: 2,
+  evtchn_upcall_pending: 3,
+  evtchn_upcall_mask: 4,
+  fifo_pending: 5,
+  fifo_masked: 6,
+  fifo_linked: 7,
+  fifo_busy: 8,
+  fifo_link: 9,
+  fifo_ready: 10,
+  fifo_head: 11,
+} as const;
+export type BitFieldName = keyof typeof BIT;
+const BIT_NAMES = Object.keys(BIT) as BitFieldName[];
+
+/** Who wrote a bit: the hypervisor or the guest. */
+export const BY_XEN = 0;
+export const BY_GUEST = 1;
+
+export const RAISE_VIRQ = 0;
+export const RAISE_PIRQ = 1;
+
+export const DOMAIN_EVENTS = ['create', 'pause', 'unpause', 'shutdown', 'dying', 'destroy', 'boot'] as const;
+export type DomainEventName = (typeof DOMAIN_EVENTS)[number];
+
+export const RING_OPS = ['init', 'push_requests', 'push_responses', 'final_check_for_requests', 'final_check_for_responses', 'consume_request', 'consume_response'] as const;
+export type RingOpName = (typeof RING_OPS)[number];
+
+/** A decoded trace record: what subscribers and the JSONL file see. */
+export type TraceRecord =
+  | { seq: number; t: number; kind: 'hypercall'; dom: number; vcpu: number; op: string; args: Record<string, unknown>; ret: string; out?: Record<string, unknown> }
+  | { seq: number; t: number; kind: 'bit'; dom: number; vcpu?: number; field: BitFieldName; index: number; value: number; by: 'xen' | 'guest' }
+  | { seq: number; t: number; kind: 'upcall'; dom: number; vcpu: number }
+  | { seq: number; t: number; kind: 'handler'; dom: number; vcpu: number; port: number }
+  | { seq: number; t: number; kind: 'port'; dom: number; port: number; state: string; remote_dom?: number; remote_port?: number; virq?: number; pirq?: number; vcpu?: number }
+  | { seq: number; t: number; kind: 'raise'; dom: number; vcpu: number; port: number; virq?: number; pirq?: number }
+  | { seq: number; t: number; kind: 'grant_entry'; dom: number; ref: number; flags: number; domid: number; frame: number; by: 'xen' | 'guest' }
+  | { seq: number; t: number; kind: 'ring'; dom: number; ring: string; op: RingOpName; result: number; idx: Record<string, number> }
+  | { seq: number; t: number; kind: 'domain'; dom: number; event: DomainEventName; reason?: string; name?: string }
+  | { seq: number; t: number; kind: 'note'; dom: number; text: string };
+
+export const TRACE_CHUNK = 8192;
+
+/** A block of records in columns. Chunks only ever grow, so a reference stays valid. */
+export class TraceChunk {
+  readonly t = new Float64Array(TRACE_CHUNK);
+  readonly kind = new Uint8Array(TRACE_CHUNK);
+  readonly dom = new Int32Array(TRACE_CHUNK);
+  readonly vcpu = new Int32Array(TRACE_CHUNK);
+  readonly port = new Int32Array(TRACE_CHUNK);
+  readonly x0 = new Int32Array(TRACE_CHUNK);
+  readonly x1 = new Int32Array(TRACE_CHUNK);
+  readonly x2 = new Int32Array(TRACE_CHUNK);
+  /** Records that need more than numbers carry an object here. */
+  readonly extra: (object | undefined)[] = [];
+  length = 0;
+  constructor(readonly firstSeq: number) {}
+}
+
+/** A run of records just written, handed to subscribers. */
+export interface TraceBatch {
+  readonly chunk: TraceChunk;
+  readonly start: number;
+  readonly end: number;
+}
+
+export type TraceSubscriber = (batch: TraceBatch) => void;
+
+/** Extra payload of a hypercall record. */
+export interface HypercallExtra {
+  op: string;
+  args: Record<string, unknown>;
+  out?: Record<string, unknown>;
+}
+
+export class Trace {
+  /** Checked before every emit on hot paths: recording off costs one branch. */
+  on = false;
+  /** The chunk being written. */
+  chunk = new TraceChunk(0);
+  /** Full chunks not yet handed to subscribers; the first may be partly delivered. */
+  private readonly waiting: TraceChunk[] = [];
+  private delivered = 0;
+  private readonly subscribers: TraceSubscriber[] = [];
+  /** Set by the machine: the virtual time stamped on each record. */
+  now: () => number = () => 0;
+
+  get count(): number {
+    return this.chunk.firstSeq + this.chunk.length;
+  }
+
+  subscribe(fn: TraceSubscriber): () => void {
+    this.subscribers.push(fn);
+    this.on = true;
+    return () => {
+      const i = this.subscribers.indexOf(fn);
+      if (i >= 0) this.subscribers.splice(i, 1);
+      this.on = this.subscribers.length > 0;
+    };
+  }
+
+  emit(kind: number, dom: number, vcpu: number, port: number, x0: number, x1: number, x2: number, extra?: object): void {
+    let c = this.chunk;
+    if (c.length === TRACE_CHUNK) {
+      this.waiting.push(c);
+      c = this.chunk = new TraceChunk(c.firstSeq + TRACE_CHUNK);
+    }
+    const i = c.length++;
+    c.t[i] = this.now();
+    c.kind[i] = kind;
+    c.dom[i] = dom;
+    c.vcpu[i] = vcpu;
+    c.port[i] = port;
+    c.x0[i] = x0;
+    c.x1[i] = x1;
+    c.x2[i] = x2;
+    if (extra !== undefined) c.extra[i] = extra;
+  }
+
+  /**
+   * Hands every record not yet delivered to the subscribers. The machine
+   * flushes only between events, so a record may still be completed (a
+   * hypercall's result) until then.
+   */
+  flush(): void {
+    this.waiting.push(this.chunk);
+    for (const c of this.waiting) {
+      if (this.delivered < c.length) {
+        const batch: TraceBatch = { chunk: c, start: this.delivered, end: c.length };
+        for (const fn of this.subscribers) fn(batch);
+      }
+      this.delivered = 0;
+    }
+    this.waiting.length = 0;
+    this.delivered = this.chunk.length;
+  }
+}
+
+/** Op names of hypercall records, by code: evtchn ops 0..14, grant ops 100+, others 200+. */
+export const HYPERCALL_OP_NAMES = new Map<number, string>();
+export const HYPERCALL_OP_CODES = new Map<string, number>();
+export function registerHypercallOp(code: number, name: string): void {
+  HYPERCALL_OP_NAMES.set(code, name);
+  HYPERCALL_OP_CODES.set(name, code);
+}
+
+/** Decodes record i of a chunk into its object form. */
+export function decodeRecord(c: TraceChunk, i: number): TraceRecord {
+  const seq = c.firstSeq + i;
+  const t = c.t[i]!;
+  const dom = c.dom[i]!;
+  const vcpu = c.vcpu[i]!;
+  const port = c.port[i]!;
+  const x0 = c.x0[i]!;
+  const x1 = c.x1[i]!;
+  const x2 = c.x2[i]!;
+  const extra = c.extra[i];
+  switch (KIND_NAMES[c.kind[i]!]) {
+    case 'hypercall': {
+      const e = extra as HypercallExtra | undefined;
+      const op = e?.op ?? HYPERCALL_OP_NAMES.get(x0) ?? `op${x0}`;
+      const rec: TraceRecord = { seq, t, kind: 'hypercall', dom, vcpu, op, args: e?.args ?? { port }, ret: retName(x1) };
+      if (e?.out !== undefined) rec.out = e.out;
+      return rec;
+    }
+    case 'bit': {
+      const rec: TraceRecord = { seq, t, kind: 'bit', dom, field: BIT_NAMES[x0]!, index: port, value: x1, by: x2 === BY_GUEST ? 'guest' : 'xen' };
+      if (vcpu >= 0) rec.vcpu = vcpu;
+      return rec;
+    }
+    case 'upcall':
+      return { seq, t, kind: 'upcall', dom, vcpu };
+    case 'handler':
+      return { seq, t, kind: 'handler', dom, vcpu, port };
+    case 'port': {
+      const state = ECS_NAMES[x0] ?? `state${x0}`;
+      const rec: TraceRecord = { seq, t, kind: 'port', dom, port, state };
+      if (state === 'unbound') rec.remote_dom = x1;
+      else if (state === 'interdomain') {
+        rec.remote_dom = x1;
+        rec.remote_port = x2;
+      } else if (state === 'virq') rec.virq = x1;
+      else if (state === 'pirq') rec.pirq = x1;
+      if (state !== 'free' && state !== 'reserved') rec.vcpu = vcpu;
+      return rec;
+    }
+    case 'raise':
+      return x0 === RAISE_PIRQ ? { seq, t, kind: 'raise', dom, vcpu, port, pirq: x1 } : { seq, t, kind: 'raise', dom, vcpu, port, virq: x1 };
+    case 'grant_entry':
+      return { seq, t, kind: 'grant_entry', dom, ref: port, flags: x0, domid: x1, frame: x2 >>> 0, by: vcpu === BY_GUEST ? 'guest' : 'xen' };
+    case 'ring': {
+      const e = extra as { ring: string; idx: Record<string, number> };
+      return { seq, t, kind: 'ring', dom, ring: e.ring, op: RING_OPS[x0]!, result: x1, idx: e.idx };
+    }
+    case 'domain': {
+      const e = extra as { reason?: string; name?: string } | undefined;
+      const rec: TraceRecord = { seq, t, kind: 'domain', dom, event: DOMAIN_EVENTS[x0]! };
+      if (e?.reason !== undefined) rec.reason = e.reason;
+      if (e?.name !== undefined) rec.name = e.name;
+      return rec;
+    }
+    default:
+      return { seq, t, kind: 'note', dom, text: (extra as { text?: string } | undefined)?.text ?? '' };
+  }
+}
+
+/** Keeps every record in memory (the chunks themselves, no copies). */
+export class TraceStore {
+  readonly chunks: TraceChunk[] = [];
+  /** Records delivered so far in each chunk. */
+  private readonly ends: number[] = [];
+  count = 0;
+  readonly subscriber: TraceSubscriber = (b) => {
+    const n = this.chunks.length;
+    if (this.chunks[n - 1] !== b.chunk) {
+      this.chunks.push(b.chunk);
+      this.ends.push(b.end);
+    } else this.ends[n - 1] = b.end;
+    this.count += b.end - b.start;
+  };
+
+  *records(): IterableIterator<TraceRecord> {
+    for (let k = 0; k < this.chunks.length; k++) {
+      const c = this.chunks[k]!;
+      for (let i = 0; i < this.ends[k]!; i++) yield decodeRecord(c, i);
+    }
+  }
+}
