@@ -1,0 +1,88 @@
+/**
+ * The compiled form of a scenario: what the runner executes. Every value
+ * keeps the place it came from, so a failure can point back at the text.
+ */
+import type { ShutdownReason } from '../core/abi/domid.js';
+import type { OpSpec } from '../core/hv/hypercall.js';
+import type { Pos } from './errors.js';
+
+export type Abi = '2l' | 'fifo';
+
+/** A number known now, or a `$name` saved by an earlier step. */
+export interface NumArg {
+  readonly value?: number;
+  readonly ref?: string;
+  readonly pos: Pos;
+  readonly path: string;
+}
+
+/** gnttab_copy's source or dest. */
+export interface CopySideArgs {
+  readonly ref?: NumArg;
+  readonly gmfn?: NumArg;
+  readonly domid: NumArg;
+  readonly offset: NumArg;
+}
+
+export type ArgValue = NumArg | CopySideArgs;
+
+/** An expected value, partial: only what is written is compared. */
+export type ExpectNode =
+  | { readonly pos: Pos; readonly path: string; readonly scalar: NumArg | string | boolean | null }
+  | { readonly pos: Pos; readonly path: string; readonly map: ReadonlyMap<string, ExpectNode> }
+  | { readonly pos: Pos; readonly path: string; readonly list: readonly ExpectNode[] };
+
+export interface SaveSpec {
+  /** Result field path, e.g. "port" or "u.interdomain.port". */
+  readonly field: string;
+  readonly name: string;
+  readonly pos: Pos;
+  readonly path: string;
+}
+
+export interface DomainSpec {
+  readonly name: string;
+  readonly domid: number;
+  readonly vcpus: number;
+  readonly pirqs: readonly number[];
+  readonly memoryPages: number;
+  readonly maxEvtchnPort?: number;
+  readonly cmdline: string;
+  readonly pos: Pos;
+}
+
+interface StepBase {
+  readonly pos: Pos;
+  readonly path: string;
+  /** The step as a short line, for listings. */
+  readonly label: string;
+  readonly expect?: ExpectNode;
+  readonly save?: readonly SaveSpec[];
+}
+
+export type LifecycleAction = 'pause' | 'unpause' | 'shutdown' | 'destroy';
+
+export type RingAction = 'init' | 'attach' | 'request' | 'push' | 'consume' | 'respond' | 'final_check';
+
+export type Step =
+  | (StepBase & { readonly kind: 'hypercall'; readonly as: NumArg; readonly vcpu: number; readonly op: OpSpec; readonly args: ReadonlyMap<string, ArgValue> })
+  | (StepBase & { readonly kind: 'mask' | 'clear_mask'; readonly as: NumArg; readonly port: NumArg })
+  | (StepBase & { readonly kind: 'upcall_mask'; readonly as: NumArg; readonly vcpu: NumArg; readonly value: boolean })
+  | (StepBase & { readonly kind: 'grant_access'; readonly as: NumArg; readonly ref: NumArg; readonly domid: NumArg; readonly frame: NumArg; readonly readonly: boolean })
+  | (StepBase & { readonly kind: 'end_access'; readonly as: NumArg; readonly ref: NumArg })
+  | (StepBase & { readonly kind: 'ring'; readonly as: NumArg; readonly action: RingAction; readonly ring: string; readonly args: ReadonlyMap<string, NumArg> })
+  | (StepBase & { readonly kind: 'check'; readonly domain: NumArg; readonly port?: NumArg; readonly vcpu?: NumArg; readonly checks: ReadonlyMap<string, ExpectNode> })
+  | (StepBase & { readonly kind: 'run'; readonly ns: number })
+  | (StepBase & { readonly kind: 'lifecycle'; readonly action: LifecycleAction; readonly domain: NumArg; readonly reason?: ShutdownReason })
+  | (StepBase & { readonly kind: 'virq'; readonly domain: NumArg; readonly virq: NumArg; readonly vcpu: NumArg })
+  | (StepBase & { readonly kind: 'pirq'; readonly domain: NumArg; readonly pirq: NumArg });
+
+export interface Scenario {
+  readonly file: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly abi: Abi;
+  readonly seed: number;
+  readonly domains: readonly DomainSpec[];
+  readonly steps: readonly Step[];
+}

@@ -1,0 +1,438 @@
+/**
+ * Runs a compiled scenario on a fresh machine: steps in order at the current
+ * virtual time, `run` advancing it; expectations and checks compared
+ * partially (only what is written). Failures are collected, never thrown.
+ */
+import { DOMID_SELF, SHUTDOWN_REASONS } from '../core/abi/domid.js';
+import { EINVAL, ESRCH, retName } from '../core/abi/errno.js';
+import { ECS_NAMES, FIFO_L, VIRQS, VIRQ_PER_VCPU } from '../core/abi/evtchn.js';
+import { gntstByName } from '../core/abi/grant.js';
+import { defaultKernel, type DefaultKernel } from '../core/guest/kernel.js';
+import { BackRing, FrontRing } from '../core/guest/ring.js';
+import type { Domain } from '../core/hv/domain.js';
+import { eventPage } from '../core/hv/event_fifo.js';
+import { endAccess, grantAccess } from '../core/hv/grant_table.js';
+import { hypercall, OPS, type ResolvedArgs } from '../core/hv/hypercall.js';
+import { Hypervisor } from '../core/hv/hypervisor.js';
+import { portIsValid, sendGuestDomainVirq, sendGuestPirq, sendGuestVcpuVirq } from '../core/hv/event_channel.js';
+import type { Pos } from './errors.js';
+import type { ArgValue, ExpectNode, NumArg, Scenario, Step } from './model.js';
+
+export interface Failure {
+  file: string;
+  line: number;
+  col: number;
+  path: string;
+  message: string;
+  expected?: unknown;
+  found?: unknown;
+}
+
+export interface StepResult {
+  index: number;
+  line: number;
+  label: string;
+  /** Virtual time when the step ran, ns. */
+  t: number;
+  ret?: string;
+  out?: Record<string, unknown>;
+  ok: boolean;
+}
+
+export interface RunResult {
+  ok: boolean;
+  failures: Failure[];
+  steps: StepResult[];
+  hv: Hypervisor;
+}
+
+export interface RunOptions {
+  seed?: number;
+  /** Called with the machine before any domain exists (to subscribe to the trace). */
+  onMachine?: (hv: Hypervisor) => void;
+}
+
+interface RingPair {
+  front?: { domid: number; ring: FrontRing };
+  back?: { domid: number; ring: BackRing };
+}
+
+class Run {
+  readonly hv: Hypervisor;
+  readonly failures: Failure[] = [];
+  readonly results: StepResult[] = [];
+  private readonly vars = new Map<string, number>();
+  private readonly rings = new Map<string, RingPair>();
+  private stepOk = true;
+
+  constructor(readonly sc: Scenario, opts: RunOptions) {
+    this.hv = new Hypervisor({ seed: opts.seed ?? sc.seed });
+    opts.onMachine?.(this.hv);
+    for (const d of sc.domains) {
+      const cfg = { name: d.name, vcpus: d.vcpus, pirqs: d.pirqs, memoryPages: d.memoryPages, cmdline: d.cmdline };
+      this.hv.createDomain(d.maxEvtchnPort === undefined ? cfg : { ...cfg, maxEvtchnPort: d.maxEvtchnPort }, defaultKernel(sc.abi));
+    }
+    this.hv.trace.flush();
+  }
+
+  fail(at: { pos: Pos; path: string }, message: string, expected?: unknown, found?: unknown): void {
+    this.stepOk = false;
+    const f: Failure = { file: this.sc.file, line: at.pos.line, col: at.pos.col, path: at.path, message };
+    if (expected !== undefined) f.expected = expected;
+    if (found !== undefined) f.found = found;
+    this.failures.push(f);
+  }
+
+  /** The number an argument stands for now; undefined (with a failure) for a $name never set. */
+  value(a: NumArg): number | undefined {
+    if (a.value !== undefined) return a.value;
+    const v = this.vars.get(a.ref!);
+    if (v === undefined) this.fail(a, `$${a.ref} has no value: the step that saves it did not produce it`);
+    return v;
+  }
+
+  domain(a: NumArg): Domain | undefined {
+    const id = this.value(a);
+    if (id === undefined) return undefined;
+    const d = this.hv.domain(id);
+    if (d === undefined) this.fail(a, `domain ${id} does not exist (any more)`);
+    return d;
+  }
+
+  runAll(): RunResult {
+    this.sc.steps.forEach((s, i) => this.runStep(s, i));
+    this.hv.trace.flush();
+    return { ok: this.failures.length === 0, failures: this.failures, steps: this.results, hv: this.hv };
+  }
+
+  private runStep(s: Step, index: number): void {
+    this.stepOk = true;
+    const t = this.hv.now;
+    const result = this.perform(s);
+    if (result !== undefined) {
+      if (s.expect !== undefined) this.compare(s.expect, result, '');
+      for (const save of s.save ?? []) {
+        const v = pick(result, save.field);
+        if (typeof v === 'number') this.vars.set(save.name, v);
+        else this.fail(save, `cannot save "${save.field}": this step gave ${v === undefined ? 'no such field' : JSON.stringify(v)}${typeof result.ret === 'string' && result.ret !== '0' ? ` (it returned ${result.ret})` : ''}`);
+      }
+    }
+    const r: StepResult = { index, line: s.pos.line, label: s.label, t, ok: this.stepOk };
+    if (result !== undefined) {
+      const { ret, ...out } = result;
+      if (typeof ret === 'string') r.ret = ret;
+      if (Object.keys(out).length > 0) r.out = out;
+    }
+    this.results.push(r);
+  }
+
+  /** Does the step; returns its result record (ret as an errno name, out fields) or undefined. */
+  private perform(s: Step): Record<string, unknown> | undefined {
+    const hv = this.hv;
+    switch (s.kind) {
+      case 'hypercall': {
+        const d = this.domain(s.as);
+        if (d === undefined) return undefined;
+        const args = this.resolveArgs(s.args);
+        if (args === undefined) return undefined;
+        const r = hypercall(hv, d, s.op, args as ResolvedArgs, s.vcpu);
+        return { ret: retName(r.ret), ...r.out };
+      }
+      case 'mask':
+      case 'clear_mask': {
+        const d = this.domain(s.as);
+        const port = this.value(s.port);
+        if (d === undefined || port === undefined) return undefined;
+        const k = kernel(d);
+        const ok = s.kind === 'mask' ? k.maskPort(port) : k.clearMask(port);
+        if (!ok) this.fail(s.port, `port ${port} has no mask bit in ${d.name}'s shared memory${d.ops.name === 'fifo' ? ' (no event word yet)' : ''}`);
+        return { ret: ok ? '0' : retName(-EINVAL) };
+      }
+      case 'upcall_mask': {
+        const d = this.domain(s.as);
+        const vcpu = this.value(s.vcpu);
+        if (d === undefined || vcpu === undefined) return undefined;
+        if (d.vcpus[vcpu] === undefined) {
+          this.fail(s.vcpu, `${d.name} has no vCPU ${vcpu}`, `0..${d.vcpus.length - 1}`, vcpu);
+          return undefined;
+        }
+        kernel(d).setUpcallMask(vcpu, s.value);
+        return { ret: '0' };
+      }
+      case 'grant_access': {
+        const d = this.domain(s.as);
+        const [ref, domid, frame] = [this.value(s.ref), this.value(s.domid), this.value(s.frame)];
+        if (d === undefined || ref === undefined || domid === undefined || frame === undefined) return undefined;
+        const ok = grantAccess(hv, d, ref, domid === DOMID_SELF ? d.domid : domid, frame, s.readonly);
+        if (!ok) this.fail(s.ref, `grant ref ${ref} is outside ${d.name}'s grant table (${d.grants.nrEntries} entries)`);
+        return { ret: ok ? '0' : retName(-EINVAL) };
+      }
+      case 'end_access': {
+        const d = this.domain(s.as);
+        const ref = this.value(s.ref);
+        if (d === undefined || ref === undefined) return undefined;
+        const ok = endAccess(hv, d, ref);
+        return { ret: ok ? '0' : retName(-EINVAL) };
+      }
+      case 'ring':
+        return this.ringStep(s);
+      case 'check':
+        this.check(s);
+        return undefined;
+      case 'run':
+        hv.run(s.ns);
+        return undefined;
+      case 'lifecycle': {
+        const id = this.value(s.domain);
+        if (id === undefined) return undefined;
+        const d = hv.domain(id);
+        if (d === undefined) return { ret: retName(-ESRCH) };
+        const ret =
+          s.action === 'pause' ? hv.pause(d) : s.action === 'unpause' ? hv.unpause(d) : s.action === 'destroy' ? hv.destroy(d) : hv.shutdown(d, s.reason ?? SHUTDOWN_REASONS[0]);
+        if (ret !== 0 && s.expect === undefined) this.fail(s, `${s.action} of ${d.name} failed with ${retName(ret)}`);
+        return { ret: retName(ret) };
+      }
+      case 'virq': {
+        const d = this.domain(s.domain);
+        const [virq, vcpu] = [this.value(s.virq), this.value(s.vcpu)];
+        if (d === undefined || virq === undefined || vcpu === undefined) return undefined;
+        const info = VIRQS[virq];
+        if (info === undefined || d.vcpus[vcpu] === undefined) {
+          this.fail(s, info === undefined ? `there is no VIRQ ${virq}` : `${d.name} has no vCPU ${vcpu}`);
+          return undefined;
+        }
+        if (info.type === VIRQ_PER_VCPU) sendGuestVcpuVirq(hv, d, vcpu, virq);
+        else sendGuestDomainVirq(hv, d, virq);
+        return undefined;
+      }
+      case 'pirq': {
+        const d = this.domain(s.domain);
+        const pirq = this.value(s.pirq);
+        if (d === undefined || pirq === undefined) return undefined;
+        const port = sendGuestPirq(hv, d, pirq);
+        return { ret: '0', port };
+      }
+    }
+  }
+
+  private resolveArgs(args: ReadonlyMap<string, ArgValue>): Record<string, unknown> | undefined {
+    const out: Record<string, unknown> = {};
+    for (const [k, a] of args) {
+      if ('pos' in a) {
+        const v = this.value(a);
+        if (v === undefined) return undefined;
+        out[k] = v;
+      } else {
+        const side: Record<string, number> = {};
+        for (const [sk, sa] of Object.entries(a) as [string, NumArg][]) {
+          const v = this.value(sa);
+          if (v === undefined) return undefined;
+          side[sk] = v;
+        }
+        out[k] = side;
+      }
+    }
+    return out;
+  }
+
+  private ringStep(s: Extract<Step, { kind: 'ring' }>): Record<string, unknown> | undefined {
+    const d = this.domain(s.as);
+    if (d === undefined) return undefined;
+    const pair = this.rings.get(s.ring) ?? {};
+    this.rings.set(s.ring, pair);
+    const arg = (k: string, dflt: number): number | undefined => {
+      const a = s.args.get(k);
+      return a === undefined ? dflt : this.value(a);
+    };
+    const tr = { trace: this.hv.trace, domid: d.domid, name: s.ring };
+    const front = pair.front?.domid === d.domid ? pair.front.ring : undefined;
+    const back = pair.back?.domid === d.domid ? pair.back.ring : undefined;
+    const needEnd = (what: string): Record<string, unknown> | undefined => {
+      this.fail(s, `${d.name} is not the ${what} of ring "${s.ring}"`, what, pair.front?.domid === d.domid ? 'frontend' : pair.back?.domid === d.domid ? 'backend' : 'neither end');
+      return undefined;
+    };
+    switch (s.action) {
+      case 'init': {
+        const gfn = arg('gfn', -1);
+        const size = arg('entry_size', 64);
+        const page = gfn === undefined ? undefined : d.memory.frame(gfn);
+        if (page === undefined || size === undefined || size < 1) {
+          this.fail(s, `${d.name} has no frame ${gfn}`);
+          return undefined;
+        }
+        const ring = FrontRing.create(page, size, tr);
+        pair.front = { domid: d.domid, ring };
+        return { ret: '0', size: ring.size };
+      }
+      case 'attach': {
+        const handle = arg('handle', -1);
+        const size = arg('entry_size', 64);
+        const m = handle === undefined ? undefined : d.grants.maptrack[handle];
+        if (m === undefined || size === undefined) {
+          this.fail(s, `${d.name} has no grant mapping with handle ${handle}`);
+          return undefined;
+        }
+        const ring = BackRing.attach(m.page, size, tr);
+        pair.back = { domid: d.domid, ring };
+        return { ret: '0', size: ring.size };
+      }
+      case 'request': {
+        if (front === undefined) return needEnd('frontend');
+        const count = arg('count', 1) ?? 1;
+        let produced = 0;
+        while (produced < count && front.produceRequest((slot) => new DataView(slot.buffer, slot.byteOffset).setUint32(0, front.reqProdPvt, true))) produced++;
+        return { ret: '0', produced };
+      }
+      case 'respond': {
+        if (back === undefined) return needEnd('backend');
+        const count = arg('count', 1) ?? 1;
+        for (let i = 0; i < count; i++) back.produceResponse((slot) => new DataView(slot.buffer, slot.byteOffset).setUint32(0, back.rspProdPvt, true));
+        return { ret: '0', produced: count };
+      }
+      case 'push': {
+        const notify = front ? front.pushRequestsAndCheckNotify() : back ? back.pushResponsesAndCheckNotify() : undefined;
+        if (notify === undefined) return needEnd('frontend or backend');
+        const port = s.args.get('notify_port');
+        if (notify && port !== undefined) {
+          const p = this.value(port);
+          if (p !== undefined) hypercall(this.hv, d, opSend, { port: p } as ResolvedArgs);
+        }
+        return { ret: '0', notify };
+      }
+      case 'consume': {
+        let consumed = 0;
+        const max = arg('max', Infinity) ?? Infinity;
+        if (back !== undefined) while (consumed < max && back.consumeRequest() !== undefined) consumed++;
+        else if (front !== undefined) while (consumed < max && front.consumeResponse() !== undefined) consumed++;
+        else return needEnd('frontend or backend');
+        return { ret: '0', consumed };
+      }
+      case 'final_check': {
+        const work = back ? back.finalCheckForRequests() : front ? front.finalCheckForResponses() : undefined;
+        if (work === undefined) return needEnd('frontend or backend');
+        return { ret: '0', work };
+      }
+    }
+  }
+
+  /** The current value of each checkable field of a port or vCPU. */
+  private check(s: Extract<Step, { kind: 'check' }>): void {
+    const d = this.domain(s.domain);
+    if (d === undefined) return;
+    const actual: Record<string, unknown> = {};
+    if (s.port !== undefined) {
+      const port = this.value(s.port);
+      if (port === undefined) return;
+      const valid = portIsValid(d, port);
+      actual.state = valid ? ECS_NAMES[d.ports.state[port]!] : 'free';
+      actual.vcpu = valid ? d.ports.notifyVcpu[port] : 0;
+      actual.priority = valid ? d.ports.priority[port] : 7;
+      actual.delivered = kernel(d).deliveries(port);
+      if (d.ops.name === 'fifo') {
+        const page = eventPage(d, port);
+        actual.pending = page !== undefined && d.ops.isPending(d, port);
+        actual.masked = page === undefined || d.ops.isMasked(d, port);
+        actual.linked = page !== undefined && (page[port & 1023]! & FIFO_L) !== 0;
+      } else if (port < d.ops.maxPorts) {
+        actual.pending = d.ops.isPending(d, port);
+        actual.masked = d.ops.isMasked(d, port);
+        actual.linked = false;
+      } else {
+        this.fail(s.port, `port ${port} is beyond the 2-level ABI's ${d.ops.maxPorts} ports`);
+        return;
+      }
+    } else {
+      const vcpu = this.value(s.vcpu!);
+      if (vcpu === undefined) return;
+      const v = d.vcpus[vcpu];
+      if (v === undefined) {
+        this.fail(s.vcpu!, `${d.name} has no vCPU ${vcpu}`, `0..${d.vcpus.length - 1}`, vcpu);
+        return;
+      }
+      actual.upcall_pending = v.upcallPending !== 0;
+      actual.upcall_mask = v.upcallMask !== 0;
+      const sel: number[] = [];
+      for (let w = 0; w < 64; w++) if ((d.shared32[v.selU32 + (w >>> 5)]! >>> (w & 31)) & 1) sel.push(w);
+      actual.pending_sel = sel;
+      const ready: number[] = [];
+      const cb = v.fifo?.controlPage;
+      if (cb) for (let q = 0; q < 16; q++) if ((cb[v.fifo!.controlIndex]! >>> q) & 1) ready.push(q);
+      actual.ready = ready;
+    }
+    for (const [key, node] of s.checks) this.compare(node, actual[key], key);
+  }
+
+  /** Partial comparison: maps compare only their written keys; lists compare whole (as sets of bits for selectors). */
+  private compare(exp: ExpectNode, actual: unknown, key: string): void {
+    if ('map' in exp) {
+      if (typeof actual !== 'object' || actual === null || Array.isArray(actual)) {
+        this.fail(exp, `expected a structure, found ${fmt(actual)}`, undefined, actual);
+        return;
+      }
+      for (const [k, sub] of exp.map) this.compare(sub, (actual as Record<string, unknown>)[k], k);
+      return;
+    }
+    if ('list' in exp) {
+      const want: unknown[] = [];
+      for (const item of exp.list) {
+        if (!('scalar' in item)) return this.fail(item, 'lists compare plain values only');
+        want.push(this.expectedScalar(item.scalar));
+      }
+      const got = Array.isArray(actual) ? actual : [actual];
+      const same = want.length === got.length && want.every((w, i) => w === got[i]);
+      if (!same) this.fail(exp, `${key}: expected [${want.join(', ')}], found ${fmt(actual)}`, want, actual);
+      return;
+    }
+    const want = this.expectedScalar(exp.scalar);
+    let got = actual;
+    if (key === 'ret' && typeof got === 'string' && typeof want === 'number') got = retValue(got);
+    if (key === 'status' && typeof got === 'string' && typeof want === 'number' && got.startsWith('GNTST_')) got = gntstByName(got);
+    if (want === undefined) return; // a $name without value already failed
+    if (got !== want) {
+      const shown = key === 'ret' && typeof want === 'number' ? retName(want) : fmt(want);
+      const foundShown = key === 'ret' && typeof got === 'number' ? retName(got) : fmt(actual);
+      this.fail(exp, `${key === '' ? '' : `${key}: `}expected ${shown}, found ${actual === undefined ? 'no such field' : foundShown}`, want, actual);
+    }
+  }
+
+  private expectedScalar(v: NumArg | string | boolean | null): unknown {
+    if (v !== null && typeof v === 'object') return this.value(v);
+    return v;
+  }
+}
+
+const opSend = OPS.get('send')!;
+
+function kernel(d: Domain): DefaultKernel {
+  return d.kernel as DefaultKernel;
+}
+
+function pick(obj: Record<string, unknown>, path: string): unknown {
+  let cur: unknown = obj;
+  for (const part of path.split('.')) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  if (path === 'ret' && typeof cur === 'string') return retValue(cur);
+  return cur;
+}
+
+function retValue(name: string): number {
+  if (/^-?\d+$/.test(name)) return Number(name);
+  return retFromName.get(name) ?? NaN;
+}
+const retFromName = new Map<string, number>();
+for (let e = 1; e < 200; e++) retFromName.set(retName(-e), -e);
+
+function fmt(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (Array.isArray(v)) return `[${v.join(', ')}]`;
+  if (typeof v === 'string') return v;
+  return JSON.stringify(v);
+}
+
+/** Runs a scenario; never throws for anything the scenario does. */
+export function runScenario(sc: Scenario, opts: RunOptions = {}): RunResult {
+  return new Run(sc, opts).runAll();
+}
+

@@ -1,0 +1,668 @@
+/**
+ * Checks a scenario document in the step form and compiles it for the
+ * runner. Every problem is collected with its position; nothing runs unless
+ * the whole document is sound.
+ */
+import { DOMID_NAMES, SHUTDOWN_REASONS, type ShutdownReason } from '../core/abi/domid.js';
+import { errnoByName, ERRNO_NAMES } from '../core/abi/errno.js';
+import { ECS_NAMES, VIRQS, virqByName } from '../core/abi/evtchn.js';
+import { gntstByName, GNTST_NAMES } from '../core/abi/grant.js';
+import * as grant from '../core/abi/grant.js';
+import { XEN_LEGACY_MAX_VCPUS } from '../core/abi/layout.js';
+import { OPS, type ArgKind, type OpSpec } from '../core/hv/hypercall.js';
+import { DEFAULT_MEMORY_PAGES, FIRST_FREE_GFN } from '../core/hv/hypervisor.js';
+import { didYouMean, ScenarioInputError, type Pos, type Problem } from './errors.js';
+import type { Abi, ArgValue, CopySideArgs, DomainSpec, ExpectNode, LifecycleAction, NumArg, RingAction, SaveSpec, Scenario, Step } from './model.js';
+import { Cursor, parseYaml, type Source } from './source.js';
+
+const TOP_KEYS = ['name', 'description', 'abi', 'seed', 'domains', 'steps'];
+const DOMAIN_KEYS = ['name', 'vcpus', 'pirqs', 'memory', 'max_evtchn_port', 'cmdline', 'kernel'];
+const PORT_CHECK_KEYS = ['domain', 'port', 'state', 'pending', 'masked', 'delivered', 'vcpu', 'linked', 'priority'];
+const VCPU_CHECK_KEYS = ['domain', 'vcpu', 'upcall_pending', 'upcall_mask', 'pending_sel', 'ready'];
+const LIFECYCLE: readonly LifecycleAction[] = ['pause', 'unpause', 'shutdown', 'destroy'];
+const LOCAL_ACTIONS = ['mask', 'clear_mask', 'upcall_mask', 'grant_access', 'end_access'];
+const RING_ACTIONS: Record<string, { action: RingAction; keys: string[]; required: string[] }> = {
+  ring_init: { action: 'init', keys: ['ring', 'gfn', 'entry_size'], required: ['ring', 'gfn'] },
+  ring_attach: { action: 'attach', keys: ['ring', 'handle', 'entry_size'], required: ['ring', 'handle'] },
+  ring_request: { action: 'request', keys: ['ring', 'count'], required: ['ring'] },
+  ring_push: { action: 'push', keys: ['ring', 'notify_port'], required: ['ring'] },
+  ring_consume: { action: 'consume', keys: ['ring', 'max'], required: ['ring'] },
+  ring_respond: { action: 'respond', keys: ['ring', 'count'], required: ['ring'] },
+  ring_final_check: { action: 'final_check', keys: ['ring'], required: ['ring'] },
+};
+const STEP_ACTIONS = ['op', 'check', 'run', ...LIFECYCLE, ...LOCAL_ACTIONS, 'virq', 'pirq', ...Object.keys(RING_ACTIONS)];
+/** Keys any step may carry besides its action. */
+const STEP_COMMON = ['as', 'vcpu', 'args', 'expect', 'save'];
+
+const DURATION_UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9 };
+
+class Compiler {
+  readonly problems: Problem[] = [];
+  private readonly domainIds = new Map<string, number>();
+  /** $names saved by the steps compiled so far. */
+  private readonly saved = new Set<string>();
+
+  constructor(private readonly src: Source) {}
+
+  problem(at: Cursor | { pos: Pos; path: string }, message: string, hint?: string): void {
+    const pos = at instanceof Cursor ? at.pos() : at.pos;
+    const p: Problem = { file: this.src.file, line: pos.line, col: pos.col, path: at.path, message };
+    if (hint !== undefined) p.hint = hint;
+    this.problems.push(p);
+  }
+
+  /** Reports keys of a mapping that are not in `allowed`, suggesting the likely one. */
+  unknownKeys(c: Cursor, allowed: readonly string[], what: string): void {
+    for (const e of c.entries()) {
+      if (allowed.includes(e.key)) continue;
+      this.problem({ pos: e.keyPos, path: c.path === '' ? e.key : `${c.path}.${e.key}` }, `unknown key "${e.key}" in ${what}`, didYouMean(e.key, allowed) ?? `expected one of: ${allowed.join(', ')}`);
+    }
+  }
+
+  compile(): Scenario {
+    const root = new Cursor(this.src, this.src.root, '');
+    if (!root.isMap()) {
+      this.problem(root, `expected a mapping with name, domains and steps, found ${root.describe()}`);
+      throw new ScenarioInputError(this.problems);
+    }
+    this.unknownKeys(root, TOP_KEYS, 'the scenario');
+    const nameC = root.get('name');
+    const name = nameC.exists ? this.string(nameC, 'the scenario name') ?? '' : this.src.file;
+    const descC = root.get('description');
+    const description = descC.exists ? this.string(descC, 'a description') : undefined;
+    const abi = this.abi(root.get('abi'));
+    const seedC = root.get('seed');
+    const seed = seedC.exists ? this.int(seedC, 0, 0xffffffff, 'a seed') ?? 1 : 1;
+    const domains = this.domains(root.get('domains'));
+    const steps = this.steps(root.get('steps'));
+    if (this.problems.length > 0) throw new ScenarioInputError(this.problems);
+    const s: Scenario = { file: this.src.file, name, abi, seed, domains, steps };
+    return description === undefined ? s : { ...s, description };
+  }
+
+  // ---- scalars ----
+
+  string(c: Cursor, what: string): string | undefined {
+    const v = c.scalar();
+    if (typeof v === 'string' && v.length > 0) return v;
+    this.problem(c, `expected ${what} (text), found ${c.describe()}`);
+    return undefined;
+  }
+
+  bool(c: Cursor, what: string): boolean | undefined {
+    const v = c.scalar();
+    if (typeof v === 'boolean') return v;
+    this.problem(c, `expected ${what}: true or false, found ${c.describe()}`);
+    return undefined;
+  }
+
+  int(c: Cursor, min: number, max: number, what: string): number | undefined {
+    const v = c.scalar();
+    if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max) return v;
+    if (typeof v === 'number' && Number.isInteger(v)) this.problem(c, `expected ${what} from ${min} to ${max}, found ${v}`);
+    else this.problem(c, `expected ${what} (a whole number), found ${c.describe()}`);
+    return undefined;
+  }
+
+  abi(c: Cursor): Abi {
+    if (!c.exists) return '2l';
+    const v = c.scalar();
+    if (v === '2l' || v === 'fifo') return v;
+    this.problem(c, `expected the event ABI, 2l or fifo, found ${c.describe()}`, typeof v === 'string' ? didYouMean(v, ['2l', 'fifo']) : undefined);
+    return '2l';
+  }
+
+  duration(c: Cursor): number | undefined {
+    const v = c.scalar();
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
+    if (typeof v === 'string') {
+      const m = /^\s*(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s)\s*$/.exec(v);
+      if (m) {
+        const ns = Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!);
+        if (Number.isSafeInteger(ns)) return ns;
+      }
+    }
+    this.problem(c, `expected a duration such as 1ms, 250us, 2s or a number of ns, found ${c.describe()}`);
+    return undefined;
+  }
+
+  /** Memory as MiB (a number) or with a unit: 64MiB, 1GiB, 4096KiB. */
+  memory(c: Cursor): number | undefined {
+    const v = c.scalar();
+    let bytes: number | undefined;
+    if (typeof v === 'number' && v > 0) bytes = v * 2 ** 20;
+    else if (typeof v === 'string') {
+      const m = /^\s*(\d+)\s*(KiB|MiB|GiB)\s*$/.exec(v);
+      if (m) bytes = Number(m[1]) * { KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30 }[m[2] as 'KiB' | 'MiB' | 'GiB'];
+    }
+    const min = FIRST_FREE_GFN * 4096;
+    if (bytes !== undefined && Number.isInteger(bytes / 4096) && bytes >= min && bytes <= 2 ** 40) return bytes / 4096;
+    this.problem(c, `expected memory such as 64MiB or 1GiB (at least 4MiB, whole pages), found ${c.describe()}`);
+    return undefined;
+  }
+
+  /** A `$name` reference, checked against the saves before it. */
+  ref(c: Cursor, text: string): NumArg | undefined {
+    const name = text.slice(1);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      this.problem(c, `"${text}" is not a valid $name (letters, digits and _)`);
+      return undefined;
+    }
+    if (!this.saved.has(name)) {
+      this.problem(c, `$${name} is not saved by any earlier step`, didYouMean(name, this.saved) ?? 'save it first with save: { <field>: ' + name + ' }');
+      return undefined;
+    }
+    return { ref: name, pos: c.pos(), path: c.path };
+  }
+
+  /** A number of the given kind: literal, name (domain, DOMID_*, VIRQ_*, GNTMAP_*), or $ref. */
+  num(c: Cursor, kind: ArgKind | 'port' | 'any'): NumArg | undefined {
+    const v = c.scalar();
+    const at = { pos: c.pos(), path: c.path };
+    if (typeof v === 'string' && v.startsWith('$')) return this.ref(c, v);
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) {
+        this.problem(c, `expected a whole number, found ${c.describe()}`);
+        return undefined;
+      }
+      const limits: Partial<Record<string, [number, number]>> = { domid: [0, 0xffff], u16: [0, 0xffff], u32: [-(2 ** 31), 2 ** 32 - 1], port: [-(2 ** 31), 2 ** 32 - 1], virq: [-(2 ** 31), 2 ** 32 - 1], u64: [0, Number.MAX_SAFE_INTEGER] };
+      const lim = limits[kind];
+      if (lim !== undefined && (v < lim[0] || v > lim[1])) {
+        this.problem(c, `expected a ${kind === 'domid' ? 'domain id (16 bits)' : kind} value from ${lim[0]} to ${lim[1]}, found ${v}`);
+        return undefined;
+      }
+      return { ...at, value: kind === 'u32' || kind === 'port' || kind === 'virq' ? v >>> 0 : v };
+    }
+    if (typeof v === 'string') {
+      if (kind === 'domid') {
+        const id = this.domainIds.get(v) ?? DOMID_NAMES[v];
+        if (id !== undefined) return { ...at, value: id };
+        this.problem(c, `unknown domain "${v}"`, didYouMean(v, [...this.domainIds.keys(), ...Object.keys(DOMID_NAMES)]) ?? `domains are: ${[...this.domainIds.keys()].join(', ')}`);
+        return undefined;
+      }
+      if (kind === 'virq') {
+        const n = virqByName(v);
+        if (n !== undefined) return { ...at, value: n };
+        this.problem(c, `unknown VIRQ "${v}"`, didYouMean(v, VIRQS.map((x) => x.name)) ?? 'e.g. VIRQ_TIMER, VIRQ_DEBUG, VIRQ_DOM_EXC');
+        return undefined;
+      }
+      if (kind === 'gnttab_flags') return this.flags(c, v);
+    }
+    if (kind === 'gnttab_flags' && c.isSeq()) return this.flags(c, c.items().map((i) => String(i.scalar())).join('|'));
+    this.problem(c, `expected ${kindWords(kind)}, found ${c.describe()}`);
+    return undefined;
+  }
+
+  private flags(c: Cursor, text: string): NumArg | undefined {
+    let value = 0;
+    for (const part of text.split('|').map((s) => s.trim())) {
+      const n = (grant as unknown as Record<string, unknown>)[part];
+      if ((part.startsWith('GNTMAP_') || part.startsWith('GNTCOPY_')) && typeof n === 'number') value |= n;
+      else {
+        const names = Object.keys(grant).filter((k) => k.startsWith('GNTMAP_') || k.startsWith('GNTCOPY_'));
+        this.problem(c, `unknown flag "${part}"`, didYouMean(part, names) ?? `flags are: ${names.join(', ')}`);
+        return undefined;
+      }
+    }
+    return { pos: c.pos(), path: c.path, value };
+  }
+
+  // ---- domains ----
+
+  domains(c: Cursor): DomainSpec[] {
+    if (!c.isSeq() || c.items().length === 0) {
+      this.problem(c, `expected a list of domains (the first is dom0), found ${c.describe()}`);
+      return [];
+    }
+    const out: DomainSpec[] = [];
+    for (const [i, d] of c.items().entries()) {
+      if (!d.isMap()) {
+        this.problem(d, `expected a domain such as { name: guest }, found ${d.describe()}`);
+        continue;
+      }
+      this.unknownKeys(d, DOMAIN_KEYS, 'a domain');
+      const name = this.string(d.get('name'), 'a domain name');
+      if (name === undefined) continue;
+      if (this.domainIds.has(name) || name in DOMID_NAMES || /^\d/.test(name)) {
+        this.problem(d.get('name'), `domain name "${name}" is ${this.domainIds.has(name) ? 'used twice' : 'reserved'}`);
+        continue;
+      }
+      this.domainIds.set(name, i);
+      const vc = d.get('vcpus');
+      const vcpus = vc.exists ? this.int(vc, 1, XEN_LEGACY_MAX_VCPUS, 'a number of vCPUs') ?? 1 : 1;
+      const pirqs: number[] = [];
+      const pc = d.get('pirqs');
+      if (pc.exists) {
+        if (!pc.isSeq()) this.problem(pc, `expected a list of PIRQ numbers, found ${pc.describe()}`);
+        for (const p of pc.items()) {
+          const n = this.int(p, 0, 0xffff, 'a PIRQ number');
+          if (n !== undefined) pirqs.push(n);
+        }
+      }
+      const mc = d.get('memory');
+      const memoryPages = mc.exists ? this.memory(mc) ?? DEFAULT_MEMORY_PAGES : DEFAULT_MEMORY_PAGES;
+      const kc = d.get('kernel');
+      if (kc.exists && kc.scalar() !== 'default') this.problem(kc, `unknown kernel ${kc.describe()}`, 'the step form has the default kernel only');
+      const xc = d.get('max_evtchn_port');
+      const cc = d.get('cmdline');
+      const spec: DomainSpec = {
+        name,
+        domid: i,
+        vcpus,
+        pirqs,
+        memoryPages,
+        cmdline: cc.exists ? this.string(cc, 'a command line') ?? '' : '',
+        pos: d.pos(),
+      };
+      const maxPort = xc.exists ? this.int(xc, 1, 0x7fffffff, 'max_evtchn_port') : undefined;
+      out.push(maxPort === undefined ? spec : { ...spec, maxEvtchnPort: maxPort });
+    }
+    return out;
+  }
+
+  // ---- steps ----
+
+  steps(c: Cursor): Step[] {
+    if (!c.exists) return [];
+    if (!c.isSeq()) {
+      this.problem(c, `expected a list of steps, found ${c.describe()}`);
+      return [];
+    }
+    const out: Step[] = [];
+    for (const s of c.items()) {
+      const step = this.step(s);
+      if (step !== undefined) out.push(step);
+    }
+    return out;
+  }
+
+  step(c: Cursor): Step | undefined {
+    if (!c.isMap()) {
+      this.problem(c, `expected a step such as { as: guest, op: send, args: { port: 1 } } or { run: 1ms }, found ${c.describe()}`);
+      return undefined;
+    }
+    const keys = c.entries().map((e) => e.key);
+    const actions = keys.filter((k) => STEP_ACTIONS.includes(k));
+    if (actions.length !== 1) {
+      const unknown = keys.filter((k) => !STEP_ACTIONS.includes(k) && !STEP_COMMON.includes(k));
+      if (unknown.length > 0) this.unknownKeys(c, [...STEP_ACTIONS, ...STEP_COMMON], 'a step');
+      else if (actions.length === 0) this.problem(c, 'this step does nothing', `give it one of: op, check, run, ${LIFECYCLE.join(', ')}, ${LOCAL_ACTIONS.join(', ')}, virq, pirq, ring_*`);
+      else this.problem(c, `a step does one thing, found ${actions.join(' and ')}`, 'split it into several steps');
+      return undefined;
+    }
+    const action = actions[0]!;
+    const base = { pos: c.pos(), path: c.path };
+    if (action === 'op') return this.hypercallStep(c, base);
+    if (action === 'check') return this.checkStep(c, base);
+    if (action === 'run') {
+      this.unknownKeys(c, ['run'], 'a run step');
+      const ns = this.duration(c.get('run'));
+      return ns === undefined ? undefined : { ...base, kind: 'run', ns, label: `run ${String(c.get('run').scalar())}` };
+    }
+    if ((LIFECYCLE as readonly string[]).includes(action)) return this.lifecycleStep(c, base, action as LifecycleAction);
+    if (action === 'virq' || action === 'pirq') return this.raiseStep(c, base, action);
+    if (action in RING_ACTIONS) return this.ringStep(c, base, action);
+    return this.localStep(c, base, action);
+  }
+
+  private asDomain(c: Cursor, what: string): NumArg | undefined {
+    const as = c.get('as');
+    if (!as.exists) {
+      this.problem(c, `${what} needs "as": the domain that does it`, 'e.g. as: guest');
+      return undefined;
+    }
+    return this.domainRef(as);
+  }
+
+  /** A domain that must exist in the scenario (by name or id), or a $ref. */
+  private domainRef(c: Cursor): NumArg | undefined {
+    const n = this.num(c, 'domid');
+    if (n?.value !== undefined && !this.isScenarioDomain(n.value)) {
+      this.problem(c, `no domain has id ${n.value}`, `ids run from 0 to ${this.domainIds.size - 1}`);
+      return undefined;
+    }
+    return n;
+  }
+
+  private isScenarioDomain(id: number): boolean {
+    return id >= 0 && id < this.domainIds.size;
+  }
+
+  private hypercallStep(c: Cursor, base: { pos: Pos; path: string }): Step | undefined {
+    this.unknownKeys(c, ['as', 'vcpu', 'op', 'args', 'expect', 'save'], 'a hypercall step');
+    const as = this.asDomain(c, 'a hypercall');
+    const opC = c.get('op');
+    const opName = opC.scalar();
+    const op = typeof opName === 'string' ? OPS.get(opName) : undefined;
+    if (op === undefined) {
+      this.problem(opC, `unknown op ${opC.describe()}`, typeof opName === 'string' ? didYouMean(opName, OPS.keys()) ?? `ops are: ${[...OPS.keys()].join(', ')}` : undefined);
+      return undefined;
+    }
+    const vc = c.get('vcpu');
+    const vcpu = vc.exists ? this.int(vc, 0, XEN_LEGACY_MAX_VCPUS - 1, 'the calling vCPU') ?? 0 : 0;
+    const args = this.args(c.get('args'), op);
+    const expect = this.expectBlock(c.get('expect'));
+    const save = this.saves(c.get('save'), op);
+    if (as === undefined || args === undefined) return undefined;
+    const argText = [...args.entries()].map(([k, v]) => `${k}=${'value' in v && v.value !== undefined ? v.value : 'ref' in v && v.ref !== undefined ? `$${v.ref}` : '…'}`).join(' ');
+    const step: Step = { ...base, kind: 'hypercall', as, vcpu, op, args, label: `${String(c.get('as').scalar())} ${op.name} ${argText}`.trim() };
+    return withExtras(step, expect, save);
+  }
+
+  private args(c: Cursor, op: OpSpec): Map<string, ArgValue> | undefined {
+    const out = new Map<string, ArgValue>();
+    if (c.exists && !c.isMap()) {
+      this.problem(c, `expected the arguments of ${op.name} as a mapping, found ${c.describe()}`);
+      return undefined;
+    }
+    const names = Object.keys(op.args);
+    this.unknownKeys(c, names, `the arguments of ${op.name}`);
+    let ok = true;
+    for (const [name, spec] of Object.entries(op.args)) {
+      if (spec === undefined) continue;
+      const a = c.get(name);
+      if (!a.exists) {
+        if (spec.default !== undefined) out.set(name, { value: spec.default, pos: c.pos(), path: a.path });
+        else {
+          this.problem(c.exists ? c : { pos: c.pos(), path: a.path }, `${op.name} needs "${name}" (${spec.doc})`);
+          ok = false;
+        }
+        continue;
+      }
+      const v = spec.kind === 'copy_side' ? this.copySide(a) : this.num(a, spec.kind);
+      if (v === undefined) ok = false;
+      else out.set(name, v);
+    }
+    return ok ? out : undefined;
+  }
+
+  private copySide(c: Cursor): CopySideArgs | undefined {
+    if (!c.isMap()) {
+      this.problem(c, `expected { ref | gmfn, domid, offset }, found ${c.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(c, ['ref', 'gmfn', 'domid', 'offset'], 'a copy side');
+    const domid = c.has('domid') ? this.num(c.get('domid'), 'domid') : { value: DOMID_NAMES.DOMID_SELF!, pos: c.pos(), path: `${c.path}.domid` };
+    const offset = c.has('offset') ? this.num(c.get('offset'), 'u16') : { value: 0, pos: c.pos(), path: `${c.path}.offset` };
+    const ref = c.has('ref') ? this.num(c.get('ref'), 'u32') : undefined;
+    const gmfn = c.has('gmfn') ? this.num(c.get('gmfn'), 'u64') : undefined;
+    if (ref === undefined && gmfn === undefined) {
+      this.problem(c, 'a copy side needs ref (with the GNTCOPY_*_gref flag) or gmfn');
+      return undefined;
+    }
+    if (domid === undefined || offset === undefined) return undefined;
+    const side: CopySideArgs = { domid, offset };
+    return { ...side, ...(ref ? { ref } : {}), ...(gmfn ? { gmfn } : {}) };
+  }
+
+  private expectBlock(c: Cursor): ExpectNode | undefined {
+    if (!c.exists) return undefined;
+    if (!c.isMap()) {
+      this.problem(c, `expected a mapping of expected results such as { ret: 0, port: 1 }, found ${c.describe()}`);
+      return undefined;
+    }
+    return this.expectNode(c, undefined);
+  }
+
+  /** An expected value; `key` tells how to read names (errnos for ret, domains for dom...). */
+  private expectNode(c: Cursor, key: string | undefined): ExpectNode | undefined {
+    const at = { pos: c.pos(), path: c.path };
+    if (c.isMap()) {
+      const map = new Map<string, ExpectNode>();
+      for (const e of c.entries()) {
+        const n = this.expectNode(e.value, e.key);
+        if (n !== undefined) map.set(e.key, n);
+      }
+      return { ...at, map };
+    }
+    if (c.isSeq()) {
+      const list: ExpectNode[] = [];
+      for (const i of c.items()) {
+        const n = this.expectNode(i, key);
+        if (n !== undefined) list.push(n);
+      }
+      return { ...at, list };
+    }
+    const v = c.scalar();
+    if (v === null || typeof v === 'boolean') return { ...at, scalar: v };
+    if (typeof v === 'number') return { ...at, scalar: { ...at, value: v } };
+    if (typeof v === 'string') {
+      if (v.startsWith('$')) {
+        const r = this.ref(c, v);
+        return r === undefined ? undefined : { ...at, scalar: r };
+      }
+      if (key === 'ret') {
+        const m = /^-?(E[A-Z0-9]+)$/.exec(v);
+        const n = m ? errnoByName(m[1]!) : undefined;
+        if (n === undefined) {
+          this.problem(c, `expected ret as 0, a number or an errno such as -EINVAL, found ${c.describe()}`, didYouMean(v.replace(/^-/, ''), Object.values(ERRNO_NAMES)));
+          return undefined;
+        }
+        return { ...at, scalar: { ...at, value: -n } };
+      }
+      if (key === 'status' && v.startsWith('GNTST_')) {
+        if (gntstByName(v) === undefined) {
+          this.problem(c, `unknown grant status "${v}"`, didYouMean(v, Object.values(GNTST_NAMES)));
+          return undefined;
+        }
+        return { ...at, scalar: v };
+      }
+      if (key === 'dom' || key === 'domid' || key === 'remote_dom') {
+        const n = this.num(c, 'domid');
+        return n === undefined ? undefined : { ...at, scalar: n };
+      }
+      if (key === 'virq') {
+        const n = this.num(c, 'virq');
+        return n === undefined ? undefined : { ...at, scalar: n };
+      }
+      return { ...at, scalar: v };
+    }
+    this.problem(c, `cannot compare with ${c.describe()}`);
+    return undefined;
+  }
+
+  private saves(c: Cursor, op: OpSpec | undefined, fields?: readonly string[]): SaveSpec[] | undefined {
+    if (!c.exists) return undefined;
+    if (!c.isMap()) {
+      this.problem(c, `expected save as { <result field>: <name> }, found ${c.describe()}`);
+      return undefined;
+    }
+    const known = fields ?? ['ret', ...(op?.out ?? [])];
+    const out: SaveSpec[] = [];
+    for (const e of c.entries()) {
+      const head = e.key.split('.')[0]!;
+      if (!known.includes(head)) {
+        this.problem({ pos: e.keyPos, path: `${c.path}.${e.key}` }, `this step has no result field "${e.key}"`, didYouMean(head, known) ?? `its fields are: ${known.join(', ')}`);
+        continue;
+      }
+      const name = e.value.scalar();
+      if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        this.problem(e.value, `expected a name to save under (letters, digits, _), found ${e.value.describe()}`);
+        continue;
+      }
+      this.saved.add(name);
+      out.push({ field: e.key, name, pos: e.value.pos(), path: e.value.path });
+    }
+    return out;
+  }
+
+  private checkStep(c: Cursor, base: { pos: Pos; path: string }): Step | undefined {
+    this.unknownKeys(c, ['check'], 'a check step');
+    const k = c.get('check');
+    if (!k.isMap()) {
+      this.problem(k, `expected { domain, port, ... } or { domain, vcpu, ... }, found ${k.describe()}`);
+      return undefined;
+    }
+    const hasPort = k.has('port');
+    this.unknownKeys(k, hasPort ? PORT_CHECK_KEYS : VCPU_CHECK_KEYS, hasPort ? 'a port check' : 'a vCPU check');
+    if (!k.has('domain')) {
+      this.problem(k, 'a check needs "domain"');
+      return undefined;
+    }
+    const domain = this.domainRef(k.get('domain'));
+    const port = hasPort ? this.num(k.get('port'), 'port') : undefined;
+    const vcpu = !hasPort && k.has('vcpu') ? this.num(k.get('vcpu'), 'u32') : undefined;
+    if (!hasPort && !k.has('vcpu')) {
+      this.problem(k, 'a check names a port or a vcpu', 'e.g. { domain: guest, port: 1, pending: true } or { domain: guest, vcpu: 0, upcall_pending: true }');
+      return undefined;
+    }
+    const checks = new Map<string, ExpectNode>();
+    for (const e of k.entries()) {
+      if (e.key === 'domain' || e.key === 'port' || (!hasPort && e.key === 'vcpu')) continue;
+      const v = e.value;
+      if (['pending', 'masked', 'linked', 'upcall_pending', 'upcall_mask'].includes(e.key) && typeof v.scalar() !== 'boolean') {
+        this.problem(v, `expected ${e.key}: true or false, found ${v.describe()}`);
+        continue;
+      }
+      if (e.key === 'state' && !(ECS_NAMES as readonly string[]).includes(String(v.scalar()))) {
+        this.problem(v, `expected a port state (${ECS_NAMES.join(', ')}), found ${v.describe()}`, didYouMean(String(v.scalar()), ECS_NAMES));
+        continue;
+      }
+      if ((e.key === 'pending_sel' || e.key === 'ready') && !v.isSeq()) {
+        this.problem(v, `expected ${e.key} as a list of set bits, e.g. [0], found ${v.describe()}`);
+        continue;
+      }
+      const n = this.expectNode(v, e.key);
+      if (n !== undefined) checks.set(e.key, n);
+    }
+    if (domain === undefined || (hasPort && port === undefined)) return undefined;
+    const label = `check ${String(k.get('domain').scalar())} ${hasPort ? `port ${String(k.get('port').scalar())}` : `vcpu ${String(k.get('vcpu').scalar())}`}`;
+    const step: Step = { ...base, kind: 'check', domain, checks, label };
+    return port ? { ...step, port } : vcpu ? { ...step, vcpu } : step;
+  }
+
+  private lifecycleStep(c: Cursor, base: { pos: Pos; path: string }, action: LifecycleAction): Step | undefined {
+    this.unknownKeys(c, [action, 'expect'], `a ${action} step`);
+    const v = c.get(action);
+    let domainC = v;
+    let reason: ShutdownReason | undefined;
+    if (v.isMap()) {
+      this.unknownKeys(v, action === 'shutdown' ? ['domain', 'reason'] : ['domain'], `a ${action} step`);
+      domainC = v.get('domain');
+      if (action === 'shutdown' && v.has('reason')) {
+        const r = v.get('reason').scalar();
+        if (typeof r === 'string' && (SHUTDOWN_REASONS as readonly string[]).includes(r)) reason = r as ShutdownReason;
+        else this.problem(v.get('reason'), `expected a shutdown reason (${SHUTDOWN_REASONS.join(', ')}), found ${v.get('reason').describe()}`, typeof r === 'string' ? didYouMean(r, SHUTDOWN_REASONS) : undefined);
+      }
+    }
+    const domain = this.domainRef(domainC);
+    const expect = this.expectBlock(c.get('expect'));
+    if (domain === undefined) return undefined;
+    const step: Step = { ...base, kind: 'lifecycle', action, domain, label: `${action} ${String(domainC.scalar())}`, ...(reason ? { reason } : action === 'shutdown' ? { reason: 'poweroff' as const } : {}) };
+    return withExtras(step, expect, undefined);
+  }
+
+  private raiseStep(c: Cursor, base: { pos: Pos; path: string }, action: 'virq' | 'pirq'): Step | undefined {
+    this.unknownKeys(c, [action], `a ${action} step`);
+    const v = c.get(action);
+    if (!v.isMap()) {
+      this.problem(v, action === 'virq' ? `expected { domain, virq, vcpu }, found ${v.describe()}` : `expected { domain, pirq }, found ${v.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(v, action === 'virq' ? ['domain', 'virq', 'vcpu'] : ['domain', 'pirq'], `a ${action} step`);
+    const domain = this.domainRef(v.get('domain'));
+    if (action === 'virq') {
+      const virq = this.num(v.get('virq'), 'virq');
+      const vcpu = v.has('vcpu') ? this.num(v.get('vcpu'), 'u32') : { value: 0, pos: v.pos(), path: `${v.path}.vcpu` };
+      if (domain === undefined || virq === undefined || vcpu === undefined) return undefined;
+      return { ...base, kind: 'virq', domain, virq, vcpu, label: `Xen raises ${String(v.get('virq').scalar())} in ${String(v.get('domain').scalar())}` };
+    }
+    const pirq = this.num(v.get('pirq'), 'u32');
+    if (domain === undefined || pirq === undefined) return undefined;
+    return { ...base, kind: 'pirq', domain, pirq, label: `PIRQ ${String(v.get('pirq').scalar())} fires for ${String(v.get('domain').scalar())}` };
+  }
+
+  private localStep(c: Cursor, base: { pos: Pos; path: string }, action: string): Step | undefined {
+    this.unknownKeys(c, ['as', action, 'expect'], `a ${action} step`);
+    const as = this.asDomain(c, `"${action}"`);
+    const v = c.get(action);
+    const expect = this.expectBlock(c.get('expect'));
+    const who = String(c.get('as').scalar());
+    if (action === 'mask' || action === 'clear_mask') {
+      const port = this.num(v, 'port');
+      if (as === undefined || port === undefined) return undefined;
+      return withExtras({ ...base, kind: action, as, port, label: `${who} ${action} ${String(v.scalar())}` }, expect, undefined);
+    }
+    if (action === 'upcall_mask') {
+      if (!v.isMap()) {
+        this.problem(v, `expected { vcpu, value }, found ${v.describe()}`);
+        return undefined;
+      }
+      this.unknownKeys(v, ['vcpu', 'value'], 'upcall_mask');
+      const vcpu = v.has('vcpu') ? this.num(v.get('vcpu'), 'u32') : { value: 0, pos: v.pos(), path: `${v.path}.vcpu` };
+      const value = this.bool(v.get('value'), 'value');
+      if (as === undefined || vcpu === undefined || value === undefined) return undefined;
+      return withExtras({ ...base, kind: 'upcall_mask', as, vcpu, value, label: `${who} upcall_mask vcpu ${vcpu.value ?? '?'} = ${value}` }, expect, undefined);
+    }
+    if (action === 'grant_access') {
+      if (!v.isMap()) {
+        this.problem(v, `expected { ref, domid, frame, readonly }, found ${v.describe()}`);
+        return undefined;
+      }
+      this.unknownKeys(v, ['ref', 'domid', 'frame', 'readonly'], 'grant_access');
+      const ref = this.num(v.get('ref'), 'u32');
+      const domid = this.num(v.get('domid'), 'domid');
+      const frame = this.num(v.get('frame'), 'u64');
+      const readonly = v.has('readonly') ? this.bool(v.get('readonly'), 'readonly') : false;
+      if (as === undefined || ref === undefined || domid === undefined || frame === undefined || readonly === undefined) return undefined;
+      return withExtras({ ...base, kind: 'grant_access', as, ref, domid, frame, readonly, label: `${who} grants ref ${ref.value ?? '?'} to ${String(v.get('domid').scalar())}` }, expect, undefined);
+    }
+    const ref = this.num(v, 'u32');
+    if (as === undefined || ref === undefined) return undefined;
+    return withExtras({ ...base, kind: 'end_access', as, ref, label: `${who} ends access to ref ${String(v.scalar())}` }, expect, undefined);
+  }
+
+  private ringStep(c: Cursor, base: { pos: Pos; path: string }, action: string): Step | undefined {
+    const spec = RING_ACTIONS[action]!;
+    const out = { init: ['size'], attach: ['size'], request: ['produced'], push: ['notify'], consume: ['consumed'], respond: ['produced'], final_check: ['work'] }[spec.action];
+    this.unknownKeys(c, ['as', action, 'expect', 'save'], `a ${action} step`);
+    const as = this.asDomain(c, `"${action}"`);
+    const v = c.get(action);
+    if (!v.isMap()) {
+      this.problem(v, `expected { ${spec.keys.join(', ')} }, found ${v.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(v, spec.keys, action);
+    const ring = this.string(v.get('ring'), 'a ring name');
+    const args = new Map<string, NumArg>();
+    for (const key of spec.keys) {
+      if (key === 'ring') continue;
+      const a = v.get(key);
+      if (!a.exists) {
+        if (spec.required.includes(key)) this.problem(v, `${action} needs "${key}"`);
+        continue;
+      }
+      const n = this.num(a, key === 'notify_port' ? 'port' : 'u64');
+      if (n !== undefined) args.set(key, n);
+    }
+    const expect = this.expectBlock(c.get('expect'));
+    const save = this.saves(c.get('save'), undefined, ['ret', ...out]);
+    if (as === undefined || ring === undefined) return undefined;
+    return withExtras({ ...base, kind: 'ring', as, action: spec.action, ring, args, label: `${String(c.get('as').scalar())} ${action} ${ring}` }, expect, save);
+  }
+}
+
+function withExtras(step: Step, expect: ExpectNode | undefined, save: readonly SaveSpec[] | undefined): Step {
+  let s = step;
+  if (expect !== undefined) s = { ...s, expect };
+  if (save !== undefined) s = { ...s, save };
+  return s;
+}
+
+function kindWords(kind: string): string {
+  switch (kind) {
+    case 'domid':
+      return 'a domain: a name, an id or DOMID_SELF';
+    case 'virq':
+      return 'a VIRQ number or name such as VIRQ_TIMER';
+    case 'gnttab_flags':
+      return 'flags: a number or names such as GNTMAP_host_map|GNTMAP_readonly';
+    default:
+      return 'a whole number or a $name';
+  }
+}
+
+/** Parses and checks a scenario; throws ScenarioInputError listing every problem. */
+export function loadScenario(file: string, text: string): Scenario {
+  return new Compiler(parseYaml(file, text)).compile();
+}
