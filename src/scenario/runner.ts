@@ -64,6 +64,8 @@ class Run {
   private readonly vars = new Map<string, number>();
   private readonly rings = new Map<string, RingPair>();
   private stepOk = true;
+  /** The step's label with its $names replaced by their values, when it has any. */
+  private liveLabel: string | undefined;
 
   constructor(readonly sc: Scenario, opts: RunOptions) {
     this.hv = new Hypervisor({ seed: opts.seed ?? sc.seed });
@@ -107,6 +109,7 @@ class Run {
 
   private runStep(s: Step, index: number): void {
     this.stepOk = true;
+    this.liveLabel = undefined;
     const t = this.hv.now;
     const result = this.perform(s);
     if (result !== undefined) {
@@ -117,7 +120,7 @@ class Run {
         else this.fail(save, `cannot save "${save.field}": this step gave ${v === undefined ? 'no such field' : JSON.stringify(v)}${typeof result.ret === 'string' && result.ret !== '0' ? ` (it returned ${result.ret})` : ''}`);
       }
     }
-    const r: StepResult = { index, line: s.pos.line, label: s.label, t, ok: this.stepOk };
+    const r: StepResult = { index, line: s.pos.line, label: this.liveLabel ?? s.label, t, ok: this.stepOk };
     if (result !== undefined) {
       const { ret, ...out } = result;
       if (typeof ret === 'string') r.ret = ret;
@@ -135,6 +138,7 @@ class Run {
         if (d === undefined) return undefined;
         const args = this.resolveArgs(s.args);
         if (args === undefined) return undefined;
+        this.liveLabel = `${d.name} ${s.op.name} ${Object.entries(args).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ')}`.trim();
         const r = hypercall(hv, d, s.op, args as ResolvedArgs, s.vcpu);
         return { ret: retName(r.ret), ...r.out };
       }

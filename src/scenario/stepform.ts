@@ -364,7 +364,7 @@ class Compiler {
       if (!a.exists) {
         if (spec.default !== undefined) out.set(name, { value: spec.default, pos: c.pos(), path: a.path });
         else {
-          this.problem(c.exists ? c : { pos: c.pos(), path: a.path }, `${op.name} needs "${name}" (${spec.doc})`);
+          this.problem({ pos: c.pos(), path: a.path }, `${op.name} needs "${name}" (${spec.doc})`);
           ok = false;
         }
         continue;
