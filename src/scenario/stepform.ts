@@ -344,7 +344,7 @@ class Compiler {
     const expect = this.expectBlock(c.get('expect'));
     const save = this.saves(c.get('save'), op);
     if (as === undefined || args === undefined) return undefined;
-    const argText = [...args.entries()].map(([k, v]) => `${k}=${'value' in v && v.value !== undefined ? v.value : 'ref' in v && v.ref !== undefined ? `$${v.ref}` : '…'}`).join(' ');
+    const argText = [...args.entries()].map(([k, v]) => `${k}=${argWords(v)}`).join(' ');
     const step: Step = { ...base, kind: 'hypercall', as, vcpu, op, args, label: `${String(c.get('as').scalar())} ${op.name} ${argText}`.trim() };
     return withExtras(step, expect, save);
   }
@@ -647,6 +647,12 @@ function withExtras(step: Step, expect: ExpectNode | undefined, save: readonly S
   if (expect !== undefined) s = { ...s, expect };
   if (save !== undefined) s = { ...s, save };
   return s;
+}
+
+/** An argument as it is written: its number, its $name, or {…} for a struct. */
+function argWords(v: ArgValue): string {
+  if (!('pos' in v)) return '{…}';
+  return v.value !== undefined ? String(v.value) : `$${v.ref ?? '?'}`;
 }
 
 function kindWords(kind: string): string {

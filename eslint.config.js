@@ -1,0 +1,143 @@
+// ESLint flat config (eslint 10, typescript-eslint 8).
+//
+//  - every file: @eslint/js recommended + typescript-eslint recommended
+//  - TypeScript files: the type-aware recommended rules, using the layer tsconfigs
+//  - src/**: no insecure Electron options in object literals
+//  - src/core/**: no Node/Electron imports, no ambient I/O or nondeterminism (DESIGN.md: core is pure)
+//
+// Layer arrows (who may import whom) are checked by dependency-cruiser: npm run check:layers.
+import js from '@eslint/js';
+import { defineConfig, globalIgnores } from 'eslint/config';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+/** Electron BrowserWindow/webPreferences settings that turn a security feature off. */
+const insecureElectronOptions = [
+  ['nodeIntegration', 'true', 'gives the page Node.js'],
+  ['nodeIntegrationInWorker', 'true', 'gives web workers Node.js'],
+  ['nodeIntegrationInSubFrames', 'true', 'gives subframes Node.js'],
+  ['contextIsolation', 'false', 'lets the page reach the preload scope'],
+  ['sandbox', 'false', 'takes the renderer out of the OS sandbox'],
+  ['webSecurity', 'false', 'turns off the same-origin policy'],
+  ['allowRunningInsecureContent', 'true', 'lets https pages run http scripts'],
+  ['experimentalFeatures', 'true', 'turns on untested Chromium features'],
+  ['webviewTag', 'true', 'allows <webview>'],
+].map(([name, value, why]) => ({
+  selector: `Property:matches([key.name='${name}'], [key.value='${name}'])[value.type='Literal'][value.value=${value}]`,
+  message: `Electron security: '${name}: ${value}' ${why}. XenLab windows use the settings in src/main/security.ts (contextIsolation, sandbox, webSecurity on; Node.js off).`,
+}));
+insecureElectronOptions.push({
+  selector: "Property:matches([key.name='enableRemoteModule'], [key.value='enableRemoteModule'])",
+  message:
+    "Electron security: 'enableRemoteModule' (the remote module) is gone and must not come back; use the contract over IPC.",
+});
+
+const coreMessage = 'src/core is pure TypeScript (DESIGN.md): no Node.js, DOM or Electron.';
+const coreRestrictedImports = {
+  paths: ['fs', 'fs/promises', 'path', 'os', 'child_process', 'worker_threads', 'electron'].map((name) => ({
+    name,
+    message: coreMessage,
+  })),
+  patterns: [
+    { group: ['node:*'], message: coreMessage },
+    { group: ['electron/*'], message: coreMessage },
+  ],
+};
+
+const coreRestrictedGlobals = [
+  ['window', 'the DOM'],
+  ['document', 'the DOM'],
+  ['self', 'the DOM'],
+  ['navigator', 'the DOM'],
+  ['process', 'Node.js; pass what core needs in as a parameter'],
+  ['require', 'Node.js; use an import of another src/core module'],
+  ['global', 'Node.js'],
+  ['Buffer', 'Node.js; use Uint8Array'],
+  ['__dirname', 'Node.js'],
+  ['__filename', 'Node.js'],
+  ['setTimeout', 'real time; schedule on the virtual clock (src/core/sim)'],
+  ['setInterval', 'real time; schedule on the virtual clock (src/core/sim)'],
+  ['setImmediate', 'real time; schedule on the virtual clock (src/core/sim)'],
+  ['performance', 'real time; use the virtual clock (src/core/sim)'],
+  ['crypto', 'nondeterministic; use the seeded PRNG (src/core/sim/prng.ts)'],
+].map(([name, why]) => ({ name, message: `src/core must not use '${name}': ${why}.` }));
+
+const coreRestrictedProperties = [
+  { object: 'Date', property: 'now', message: 'src/core must be deterministic: use the virtual clock, not Date.now().' },
+  {
+    object: 'Math',
+    property: 'random',
+    message: 'src/core must be deterministic: use the seeded PRNG (src/core/sim/prng.ts), not Math.random().',
+  },
+];
+
+const coreRestrictedSyntax = [
+  {
+    selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+    message: 'src/core must be deterministic: new Date() reads the wall clock; use the virtual clock.',
+  },
+  {
+    selector: 'ImportExpression',
+    message: 'src/core loads no modules at run time: use a static import of another src/core module.',
+  },
+];
+
+export default defineConfig(
+  globalIgnores(['out/', 'dist/', 'release/', 'coverage/', 'node_modules/', '.vite/']),
+
+  js.configs.recommended,
+  tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        // Every TypeScript file belongs to one of these (the first that holds it is used).
+        project: ['./tsconfig.core.json', './tsconfig.json', './tsconfig.node.json', './tsconfig.web.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      // Unused arguments and `_`-prefixed names are fine (handler signatures, destructuring).
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { args: 'none', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
+      // Template literals with numbers are the norm in trace and error messages.
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      // Noise here: after `v !== null` TypeScript narrows `unknown` to `{}`, and messages that
+      // describe a found value (String(v)) trip it. restrict-template-expressions still catches
+      // objects in template literals.
+      '@typescript-eslint/no-base-to-string': 'off',
+      // Noise here: with noUncheckedIndexedAccess, `a[i]!` is everywhere and TypeScript sometimes
+      // narrows on its own (after `a[i] = ...`); the leftover `!` is harmless.
+      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
+    },
+  },
+  {
+    // JavaScript files (bin/, config files) run in Node and are not in a tsconfig: no type-aware rules.
+    files: ['**/*.{js,mjs,cjs}'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: globals.node },
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', ...insecureElectronOptions],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', coreRestrictedImports],
+      'no-restricted-globals': ['error', ...coreRestrictedGlobals],
+      'no-restricted-properties': ['error', ...coreRestrictedProperties],
+      // Repeats the src/** selectors: a later no-restricted-syntax replaces an earlier one.
+      'no-restricted-syntax': ['error', ...insecureElectronOptions, ...coreRestrictedSyntax],
+    },
+  },
+);
