@@ -107,6 +107,17 @@ class Run {
     return { ok: this.failures.length === 0, failures: this.failures, steps: this.results, hv: this.hv };
   }
 
+  /** The domain a guest-side step runs in: it must exist and its vCPUs must be running. */
+  private actor(a: NumArg): Domain | undefined {
+    const d = this.domain(a);
+    if (d === undefined) return undefined;
+    if (!d.runnable) {
+      this.fail(a, `${d.name} is ${d.state === 'running' ? 'paused' : d.state === 'shutdown' ? 'shut down' : d.state}: its vCPUs do not run, so it cannot act`);
+      return undefined;
+    }
+    return d;
+  }
+
   private runStep(s: Step, index: number): void {
     this.stepOk = true;
     this.liveLabel = undefined;
@@ -134,7 +145,7 @@ class Run {
     const hv = this.hv;
     switch (s.kind) {
       case 'hypercall': {
-        const d = this.domain(s.as);
+        const d = this.actor(s.as);
         if (d === undefined) return undefined;
         const args = this.resolveArgs(s.args);
         if (args === undefined) return undefined;
@@ -144,7 +155,7 @@ class Run {
       }
       case 'mask':
       case 'clear_mask': {
-        const d = this.domain(s.as);
+        const d = this.actor(s.as);
         const port = this.value(s.port);
         if (d === undefined || port === undefined) return undefined;
         const k = kernel(d);
@@ -153,7 +164,7 @@ class Run {
         return { ret: ok ? '0' : retName(-EINVAL) };
       }
       case 'upcall_mask': {
-        const d = this.domain(s.as);
+        const d = this.actor(s.as);
         const vcpu = this.value(s.vcpu);
         if (d === undefined || vcpu === undefined) return undefined;
         if (d.vcpus[vcpu] === undefined) {
@@ -164,7 +175,7 @@ class Run {
         return { ret: '0' };
       }
       case 'grant_access': {
-        const d = this.domain(s.as);
+        const d = this.actor(s.as);
         const [ref, domid, frame] = [this.value(s.ref), this.value(s.domid), this.value(s.frame)];
         if (d === undefined || ref === undefined || domid === undefined || frame === undefined) return undefined;
         const ok = grantAccess(hv, d, ref, domid === DOMID_SELF ? d.domid : domid, frame, s.readonly);
@@ -172,7 +183,7 @@ class Run {
         return { ret: ok ? '0' : retName(-EINVAL) };
       }
       case 'end_access': {
-        const d = this.domain(s.as);
+        const d = this.actor(s.as);
         const ref = this.value(s.ref);
         if (d === undefined || ref === undefined) return undefined;
         const ok = endAccess(hv, d, ref);
@@ -240,7 +251,7 @@ class Run {
   }
 
   private ringStep(s: Extract<Step, { kind: 'ring' }>): Record<string, unknown> | undefined {
-    const d = this.domain(s.as);
+    const d = this.actor(s.as);
     if (d === undefined) return undefined;
     const pair = this.rings.get(s.ring) ?? {};
     this.rings.set(s.ring, pair);

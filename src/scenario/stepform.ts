@@ -160,6 +160,10 @@ class Compiler {
     const v = c.scalar();
     const at = { pos: c.pos(), path: c.path };
     if (typeof v === 'string' && v.startsWith('$')) return this.ref(c, v);
+    if (kind === 'ns') {
+      const ns = this.duration(c);
+      return ns === undefined ? undefined : { ...at, value: ns };
+    }
     if (typeof v === 'number') {
       if (!Number.isSafeInteger(v)) {
         this.problem(c, `expected a whole number, found ${c.describe()}`);

@@ -55,6 +55,8 @@ export class Vcpu {
   /** Periodic timer (VIRQ_TIMER), 100 Hz for PV guests by default; 0 = stopped. */
   periodNs = 10_000_000;
   timerArmed = false;
+  /** A tick came while the domain was paused: one catch-up tick when it runs again. */
+  tickMissed = false;
   timerGeneration = 0;
   fifo: FifoVcpu | null = null;
 

@@ -217,22 +217,23 @@ export interface CopyArgs {
   flags: number;
 }
 
-/** GNTTABOP_copy of one segment. */
+/** GNTTABOP_copy of one segment, in gnttab_copy_one's order: domains, source, dest, then bounds. */
 export function gnttabCopy(ctx: GrantContext, caller: Domain, op: CopyArgs): number {
-  const sideDomain = (side: CopySide, byRef: boolean): Domain | number => {
-    if (!byRef && side.domid !== DOMID_SELF) return GNTST_permission_denied;
+  if (op.len === 0) return GNTST_okay;
+  const lockDomain = (side: CopySide, byRef: boolean): Domain | number => {
+    if (!byRef && side.domid !== DOMID_SELF) return GNTST_permission_denied; // only DOMID_SELF by frame
     const d = resolve(ctx, caller, side.domid);
-    return d === undefined || d.dying ? GNTST_bad_domain : d;
+    return d === undefined ? GNTST_bad_domain : d;
   };
   const srcByRef = (op.flags & GNTCOPY_source_gref) !== 0;
   const dstByRef = (op.flags & GNTCOPY_dest_gref) !== 0;
-  const sd = sideDomain(op.source, srcByRef);
+  const sd = lockDomain(op.source, srcByRef);
   if (typeof sd === 'number') return sd;
-  const dd = sideDomain(op.dest, dstByRef);
+  const dd = lockDomain(op.dest, dstByRef);
   if (typeof dd === 'number') return dd;
-  if (op.source.offset + op.len > PAGE_SIZE || op.dest.offset + op.len > PAGE_SIZE) return GNTST_bad_copy_arg;
 
-  const page = (d: Domain, side: CopySide, byRef: boolean, write: boolean): Uint8Array | number => {
+  // gnttab_copy_claim_buf: a grant must name the caller and, for the dest, allow writing.
+  const claim = (d: Domain, side: CopySide, byRef: boolean, write: boolean): Uint8Array | number => {
     if (!byRef) return d.memory.frame(side.gmfn ?? -1) ?? GNTST_bad_page;
     const ref = side.ref ?? -1;
     if (ref < 0 || ref >= d.grants.nrEntries) return GNTST_bad_gntref;
@@ -241,10 +242,11 @@ export function gnttabCopy(ctx: GrantContext, caller: Domain, op: CopyArgs): num
     if (write && (e.flags & GTF_readonly) !== 0) return GNTST_general_error;
     return d.memory.frame(e.frame) ?? GNTST_bad_page;
   };
-  const src = page(sd, op.source, srcByRef, false);
+  const src = claim(sd, op.source, srcByRef, false);
   if (typeof src === 'number') return src;
-  const dst = page(dd, op.dest, dstByRef, true);
+  const dst = claim(dd, op.dest, dstByRef, true);
   if (typeof dst === 'number') return dst;
+  if (op.source.offset + op.len > PAGE_SIZE || op.dest.offset + op.len > PAGE_SIZE) return GNTST_bad_copy_arg;
   dst.set(src.subarray(op.source.offset, op.source.offset + op.len), op.dest.offset);
   return GNTST_okay;
 }

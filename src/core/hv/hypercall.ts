@@ -14,7 +14,7 @@ import * as gnttab from './grant_table.js';
 import type { Hypervisor } from './hypervisor.js';
 
 /** How an argument is read: a domain, a VIRQ (number or name), a number, or a nested struct. */
-export type ArgKind = 'domid' | 'virq' | 'u32' | 'u64' | 'u16' | 'gnttab_flags' | 'copy_side';
+export type ArgKind = 'domid' | 'virq' | 'u32' | 'u64' | 'u16' | 'ns' | 'gnttab_flags' | 'copy_side';
 
 export interface ArgSpec {
   readonly kind: ArgKind;
@@ -221,7 +221,7 @@ const OTHER_OPS: OpSpec[] = [
   {
     name: 'set_periodic_timer', code: 200 + 6, hypercall: 'vcpu_op', out: [],
     doc: "VCPUOP_set_periodic_timer: the vCPU's VIRQ_TIMER period (at least 1 ms).",
-    args: { vcpu: vcpu0, period_ns: { kind: 'u64', doc: 'period in ns' } },
+    args: { vcpu: vcpu0, period_ns: { kind: 'ns', doc: 'period: ns, or a duration such as 10ms' } },
     run: (hv, c, a) => {
       if (c.vcpus[a.vcpu] === undefined) return { ret: -ENOENT };
       if (a.period_ns < 1_000_000) return { ret: -EINVAL };

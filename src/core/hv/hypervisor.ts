@@ -3,7 +3,7 @@
  * event queue, the seeded PRNG and the trace. Guests run only when the clock
  * advances: an upcall is an event on the queue, delivered by run().
  */
-import { DOMID_SELF, type ShutdownReason } from '../abi/domid.js';
+import type { ShutdownReason } from '../abi/domid.js';
 import { EBUSY, EINVAL, EPERM, ESRCH } from '../abi/errno.js';
 import { DOMU_MAX_EVTCHN_PORT, EXTRA_DOMU_IRQS, EXTRA_HWDOM_IRQS, NR_STATIC_IRQS, NR_VIRQS, VIRQ_DOM_EXC, VIRQ_GLOBAL, VIRQ_TIMER, VIRQS } from '../abi/evtchn.js';
 import {
@@ -154,23 +154,37 @@ export class Hypervisor {
 
   /** The toolstack pauses a domain: no upcalls until unpaused. */
   pause(d: Domain): number {
-    if (d.dying) return -EINVAL;
+    // XEN_DOMCTL_pausedomain: the toolstack (dom0) cannot pause itself.
+    if (d.dying || d.domid === 0) return -EINVAL;
     d.pauseCount++;
     this.traceDomain(d, 'pause');
     return 0;
   }
 
   unpause(d: Domain): number {
-    if (d.dying || d.pauseCount === 0) return -EINVAL;
+    if (d.dying || d.domid === 0 || d.pauseCount === 0) return -EINVAL;
     d.pauseCount--;
     this.traceDomain(d, 'unpause');
-    if (d.runnable) for (const v of d.vcpus) if (upcallDeliverable(v)) this.kick(v);
+    if (d.runnable) this.resumeVcpus(d);
     return 0;
+  }
+
+  /** A vCPU that runs again gets one catch-up tick if it missed any, then any pending upcall. */
+  private resumeVcpus(d: Domain): void {
+    for (const v of d.vcpus) {
+      if (v.tickMissed) {
+        v.tickMissed = false;
+        evtchn.sendGuestVcpuVirq(this, d, v.id, VIRQ_TIMER);
+      }
+      if (upcallDeliverable(v)) this.kick(v);
+    }
   }
 
   /** The domain shuts down: its vCPUs stop and dom0 hears of it through VIRQ_DOM_EXC (or the suspend port). */
   shutdown(d: Domain, reason: ShutdownReason): number {
-    if (d.state !== 'running') return -EINVAL;
+    if (d.dying) return -EINVAL;
+    if (d.state === 'shutdown') return 0; // domain_shutdown: already shutting down
+
     d.state = 'shutdown';
     d.shutdownReason = reason;
     this.traceDomain(d, 'shutdown', { reason });
@@ -181,7 +195,7 @@ export class Hypervisor {
 
   /** domain_kill then the final destroy: ports closed (peers go UNBOUND), grants released. */
   destroy(d: Domain): number {
-    if (d.domid === 0) return -EPERM; // the toolstack never destroys dom0
+    if (d.domid === 0) return -EINVAL; // domain_kill refuses the caller itself
     if (d.dying) return -EINVAL;
     d.state = 'dying';
     this.traceDomain(d, 'dying');
@@ -201,12 +215,16 @@ export class Hypervisor {
     return h < 0 ? 0 : h;
   }
 
-  /** XEN_DOMCTL_set_virq_handler: only for global VIRQs; refused while the old handler has it bound. */
+  /**
+   * XEN_DOMCTL_set_virq_handler, in do_domctl's order: the target domain
+   * first (-ESRCH, or -EPERM for an unprivileged caller), then the
+   * permission, then the VIRQ (global only), then a handler still bound (-EBUSY).
+   */
   setVirqHandler(caller: Domain, domid: number, virq: number): number {
+    const target = this.domain(domid); // by id only: DOMID_SELF names no domain here
+    if (target === undefined) return caller.privileged ? -ESRCH : -EPERM;
     if (!caller.privileged) return -EPERM;
     if (!Number.isInteger(virq) || virq < 0 || virq >= NR_VIRQS || VIRQS[virq]!.type !== VIRQ_GLOBAL) return -EINVAL;
-    const target = domid === DOMID_SELF ? caller : this.domain(domid);
-    if (target === undefined) return -ESRCH;
     const old = this.domain(this.virqHandler(virq));
     if (old !== undefined && old !== target && old.vcpus[0]!.virqToPort[virq] !== 0) return -EBUSY;
     this.virqHandlers[virq] = target.domid;
@@ -316,7 +334,10 @@ export class Hypervisor {
     const v = d.vcpus[vcpu]!;
     if (generation !== (v.timerGeneration & 0x1ffffff) || !v.timerArmed) return;
     this.queue.push(this.now + v.periodNs, EV_TIMER, domid, vcpu | (v.timerGeneration << 6));
-    if (!d.runnable) return;
+    if (!d.runnable) {
+      v.tickMissed = d.state === 'running'; // a paused vCPU catches up once when it runs again
+      return;
+    }
     this.updateTime(d, vcpu);
     evtchn.sendGuestVcpuVirq(this, d, vcpu, VIRQ_TIMER);
   }
