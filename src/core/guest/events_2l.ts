@@ -7,8 +7,6 @@ import { MASK_U32, PENDING_U32 } from '../hv/domain.js';
 import { BIT, BY_GUEST, TK } from '../sim/trace.js';
 import type { Guest } from './guest.js';
 
-const WORDS = 64;
-
 /** Lowest set bit at or above `from` in the 64-bit value (lo, hi), or -1. */
 function firstBitFrom(lo: number, hi: number, from: number): number {
   if (from < 32) {
@@ -49,9 +47,9 @@ export function handleEvents2l(g: Guest, vcpu: number): void {
   s32[v.selU32 + 1] = 0;
   const trace = g.hv.trace;
   if (trace.on) {
-    for (let w = 0; w < WORDS; w++) {
-      if (((w < 32 ? selLo >>> w : selHi >>> (w - 32)) & 1) !== 0) trace.emit(TK.bit, d.domid, vcpu, w, BIT.evtchn_pending_sel, 0, BY_GUEST);
-    }
+    // A record per selector bit taken, lowest word first (visits only the set bits).
+    for (let m = selLo; m !== 0; m &= m - 1) trace.emit(TK.bit, d.domid, vcpu, 31 - Math.clz32(m & -m), BIT.evtchn_pending_sel, 0, BY_GUEST);
+    for (let m = selHi; m !== 0; m &= m - 1) trace.emit(TK.bit, d.domid, vcpu, 63 - Math.clz32(m & -m), BIT.evtchn_pending_sel, 0, BY_GUEST);
   }
 
   const pos = g.scan[vcpu]!;
@@ -64,7 +62,6 @@ export function handleEvents2l(g: Guest, vcpu: number): void {
       wordIdx = 0; // nothing at or above: wrap around
       continue;
     }
-    wordIdx = w;
     // Active bits of this 64-bit word: pending, unmasked, routed to this vCPU.
     const lo = 2 * w;
     const bitsLo = s32[PENDING_U32 + lo]! & ~s32[MASK_U32 + lo]! & cpu[lo]!;

@@ -3,6 +3,7 @@
  * hypercalls. Kernels build on it; the step form's guest-local actions
  * (mask, clear_mask, upcall_mask) use it too.
  */
+import { DOMID_SELF } from '../abi/domid.js';
 import { FIFO_M, VIRQ_TIMER } from '../abi/evtchn.js';
 import { VCPU_INFO_UPCALL_MASK, VCPU_INFO_UPCALL_PENDING } from '../abi/layout.js';
 import { MASK_U32, PENDING_U32, type Domain, type GuestKernel } from '../hv/domain.js';
@@ -98,6 +99,22 @@ export abstract class Guest implements GuestKernel {
       case 'close':
         for (let v = 0; v < this.timerPort.length; v++) if (this.timerPort[v] === port) this.timerPort[v] = 0;
         this.routePort(port!, 0);
+        break;
+      // Linux binds every new interdomain/PIRQ event channel to vCPU 0
+      // (bind_evtchn_to_cpu(info, 0) in events_base.c), whatever it was routed to before.
+      case 'bind_interdomain':
+      case 'bind_pirq':
+        this.routePort(port!, 0);
+        break;
+      case 'alloc_unbound':
+        if (args.dom === DOMID_SELF || args.dom === this.d.domid) this.routePort(port!, 0);
+        break;
+      // After its own EVTCHNOP_reset every port is closed: forget per-CPU routing and timer ports.
+      case 'reset':
+        if (args.dom === DOMID_SELF || args.dom === this.d.domid) {
+          for (let v = 0; v < this.cpuMask.length; v++) this.cpuMask[v]!.fill(v === 0 ? 0xffffffff : 0);
+          this.timerPort.fill(0);
+        }
         break;
       default:
         break;
