@@ -150,16 +150,21 @@ export class Trace {
    * hypercall's result) until then.
    */
   flush(): void {
-    this.waiting.push(this.chunk);
-    for (const c of this.waiting) {
-      if (this.delivered < c.length) {
-        const batch: TraceBatch = { chunk: c, start: this.delivered, end: c.length };
-        for (const fn of this.subscribers) fn(batch);
+    if (this.waiting.length > 0) {
+      for (const c of this.waiting) {
+        this.deliver(c, this.delivered);
+        this.delivered = 0;
       }
-      this.delivered = 0;
+      this.waiting.length = 0; // only when chunks filled up: keeps the common case allocation-free
     }
-    this.waiting.length = 0;
+    this.deliver(this.chunk, this.delivered);
     this.delivered = this.chunk.length;
+  }
+
+  private deliver(c: TraceChunk, start: number): void {
+    if (start >= c.length) return;
+    const batch: TraceBatch = { chunk: c, start, end: c.length };
+    for (const fn of this.subscribers) fn(batch);
   }
 }
 
