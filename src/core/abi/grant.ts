@@ -17,12 +17,20 @@ export const GNTTABOP = {
 } as const;
 export type GnttabOpName = keyof typeof GNTTABOP;
 
+import type { LayoutField } from './layout.js';
+
 /** grant_entry_v1: flags u16 @0, domid u16 @2, frame u32 @4. */
 export const GRANT_ENTRY_V1_SIZE = 8;
 export const GRANT_ENTRY_FLAGS = 0;
 export const GRANT_ENTRY_DOMID = 2;
 export const GRANT_ENTRY_FRAME = 4;
 export const GRANT_ENTRIES_PER_FRAME = 4096 / GRANT_ENTRY_V1_SIZE;
+
+export const GRANT_ENTRY_V1_LAYOUT: readonly LayoutField[] = [
+  { field: 'flags', offset: GRANT_ENTRY_FLAGS, size: 2, description: 'GTF_permit_access (1) | GTF_readonly (4), written by the guest; GTF_reading (8) | GTF_writing (16) set by Xen while mapped' },
+  { field: 'domid', offset: GRANT_ENTRY_DOMID, size: 2, description: 'the domain allowed to map or copy the frame' },
+  { field: 'frame', offset: GRANT_ENTRY_FRAME, size: 4, description: 'the granted frame' },
+];
 export const GNTTAB_NR_RESERVED_ENTRIES = 8;
 export const GNTTAB_RESERVED_CONSOLE = 0;
 export const GNTTAB_RESERVED_XENSTORE = 1;

@@ -196,9 +196,10 @@ export function decodeRecord(c: TraceChunk, i: number): TraceRecord {
       return rec;
     }
     case 'bit': {
-      const rec: TraceRecord = { seq, t, kind: 'bit', dom, field: BIT_NAMES[x0]!, index: port, value: x1, by: x2 === BY_GUEST ? 'guest' : 'xen' };
-      if (vcpu >= 0) rec.vcpu = vcpu;
-      return rec;
+      const field = BIT_NAMES[x0]!;
+      const by = x2 === BY_GUEST ? 'guest' : 'xen';
+      // Per-vCPU fields (upcall flags, selector, FIFO ready/head) name their vCPU; bitmap bits do not.
+      return vcpu >= 0 ? { seq, t, kind: 'bit', dom, vcpu, field, index: port, value: x1, by } : { seq, t, kind: 'bit', dom, field, index: port, value: x1, by };
     }
     case 'upcall':
       return { seq, t, kind: 'upcall', dom, vcpu };
