@@ -45,7 +45,8 @@ describe('2-level layout', () => {
     expect([VCPU_INFO_UPCALL_PENDING, VCPU_INFO_UPCALL_MASK, VCPU_INFO_PENDING_SEL]).toEqual([0, 1, 8]);
     const { g } = guestWithIpis(0);
     expect(g.sharedInfo.byteLength).toBe(PAGE_SIZE);
-    expect(g.vcpus[1]!.infoOffset).toBe(64);
+    expect(g.vcpus[1]!.upcallAt).toBe(64); // vcpu_info[1].evtchn_upcall_pending
+    expect(g.vcpus[1]!.selU32 * 4).toBe(64 + 8); // vcpu_info[1].evtchn_pending_sel
   });
 
   it('a pending port p sets bit p%8 of byte 2048 + p/8, selector bit p/64 of vcpu_info.pending_sel (a 64-bit LE word at +8), and upcall_pending', () => {

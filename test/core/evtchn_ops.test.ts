@@ -791,7 +791,7 @@ describe('EVTCHNOP_bind_vcpu', () => {
 
 /** Keeps the guest from running its upcall handler so bits stay observable. */
 function kernelMaskUpcalls(d: ReturnType<typeof setup>['g']): void {
-  for (const v of d.vcpus) d.sharedInfo[v.infoOffset + 1] = 1;
+  for (const v of d.vcpus) d.sharedInfo[v.upcallAt + 1] = 1;
 }
 
 describe('EVTCHNOP_unmask', () => {

@@ -102,6 +102,94 @@ export function sharedInfoLayout(vcpus: number = XEN_LEGACY_MAX_VCPUS): LayoutFi
   return out;
 }
 
+/**
+ * Where the 2-level event bits of a shared_info page live. Modern x86-64 has
+ * per-vCPU vcpu_info (upcall flags and a 64-bit selector) and 64-bit bitmap
+ * words; Xen 2.0.0 on x86_32 has one vcpu_data and one 32-bit selector for the
+ * whole domain, with the control rings in the page's second half.
+ */
+export interface SharedInfoLayout {
+  readonly name: 'x86_64' | 'xen-2.0-x86_32';
+  /** Byte offsets of evtchn_pending and evtchn_mask (bit p is bit p of the bitmap, little-endian). */
+  readonly pendingOffset: number;
+  readonly maskOffset: number;
+  /** Ports per selector bit: the bitmap word size in bits (64 or 32). */
+  readonly bitsPerWord: 64 | 32;
+  /** Ports the 2-level bitmaps hold. */
+  readonly nrPorts: number;
+  /** vCPUs the page has slots for. */
+  readonly maxVcpus: number;
+  /** Byte offset of a vCPU's upcall flags: evtchn_upcall_pending there, evtchn_upcall_mask one byte on. */
+  upcallOffset(vcpu: number): number;
+  /** Byte offset of the selector a vCPU's events are flagged in. */
+  selectorOffset(vcpu: number): number;
+}
+
+export const X86_64_LAYOUT: SharedInfoLayout = {
+  name: 'x86_64',
+  pendingOffset: SHARED_INFO_EVTCHN_PENDING,
+  maskOffset: SHARED_INFO_EVTCHN_MASK,
+  bitsPerWord: 64,
+  nrPorts: 64 * 64,
+  maxVcpus: XEN_LEGACY_MAX_VCPUS,
+  upcallOffset: (vcpu) => vcpuInfoOffset(vcpu) + VCPU_INFO_UPCALL_PENDING,
+  selectorOffset: (vcpu) => vcpuInfoOffset(vcpu) + VCPU_INFO_PENDING_SEL,
+};
+
+// Xen 2.0.0 shared_info_t on x86_32 (packed, 344 bytes), xen/include/public/xen.h at 2.0.0.
+export const XEN2_VCPU_DATA = 0;
+export const XEN2_EVTCHN_PENDING = 4;
+export const XEN2_EVTCHN_PENDING_SEL = 132;
+export const XEN2_EVTCHN_MASK = 136;
+export const XEN2_CPU_FREQ = 264;
+export const XEN2_TIME_VERSION1 = 272;
+export const XEN2_TIME_VERSION2 = 276;
+export const XEN2_TSC_TIMESTAMP = 280;
+export const XEN2_SYSTEM_TIME = 288;
+export const XEN2_WC_SEC = 296;
+export const XEN2_WC_USEC = 300;
+export const XEN2_DOMAIN_TIME = 304;
+export const XEN2_WALL_TIMEOUT = 312;
+export const XEN2_DOMAIN_TIMEOUT = 320;
+export const XEN2_ARCH_MFN_TO_PFN_START = 328;
+export const XEN2_ARCH_PFN_TO_MFN_FRAME_LIST = 336;
+export const XEN2_SHARED_INFO_SIZE = 344;
+/** control_if_t sits in the second half of the page. */
+export const XEN2_CONTROL_IF_OFFSET = 2048;
+
+export const XEN2_LAYOUT: SharedInfoLayout = {
+  name: 'xen-2.0-x86_32',
+  pendingOffset: XEN2_EVTCHN_PENDING,
+  maskOffset: XEN2_EVTCHN_MASK,
+  bitsPerWord: 32,
+  nrPorts: 32 * 32,
+  maxVcpus: 1, // MAX_VIRT_CPUS
+  upcallOffset: () => XEN2_VCPU_DATA,
+  selectorOffset: () => XEN2_EVTCHN_PENDING_SEL,
+};
+
+export const XEN2_SHARED_INFO_LAYOUT: readonly LayoutField[] = [
+  { field: 'vcpu_data[0].evtchn_upcall_pending', offset: 0, size: 1, description: 'Xen sets it to ask for an upcall; the guest clears it' },
+  { field: 'vcpu_data[0].evtchn_upcall_mask', offset: 1, size: 1, description: "the guest's 'interrupts off' flag" },
+  { field: 'vcpu_data[0].pad', offset: 2, size: 2, description: 'padding' },
+  { field: 'evtchn_pending', offset: XEN2_EVTCHN_PENDING, size: 128, description: 'bit p set means port p is pending (32 words of 32 bits)' },
+  { field: 'evtchn_pending_sel', offset: XEN2_EVTCHN_PENDING_SEL, size: 4, description: 'selector: bit w means word w of evtchn_pending may hold work' },
+  { field: 'evtchn_mask', offset: XEN2_EVTCHN_MASK, size: 128, description: 'bit p set means port p is masked; only the guest writes it' },
+  { field: 'cpu_freq', offset: XEN2_CPU_FREQ, size: 8, description: 'CPU frequency, Hz' },
+  { field: 'time_version1', offset: XEN2_TIME_VERSION1, size: 4, description: 'bumped before a time update' },
+  { field: 'time_version2', offset: XEN2_TIME_VERSION2, size: 4, description: 'bumped after a time update' },
+  { field: 'tsc_timestamp', offset: XEN2_TSC_TIMESTAMP, size: 8, description: 'TSC at the last update' },
+  { field: 'system_time', offset: XEN2_SYSTEM_TIME, size: 8, description: 'ns since boot' },
+  { field: 'wc_sec', offset: XEN2_WC_SEC, size: 4, description: 'wall clock seconds' },
+  { field: 'wc_usec', offset: XEN2_WC_USEC, size: 4, description: 'wall clock microseconds' },
+  { field: 'domain_time', offset: XEN2_DOMAIN_TIME, size: 8, description: 'domain virtual time, ns' },
+  { field: 'wall_timeout', offset: XEN2_WALL_TIMEOUT, size: 8, description: 'wall-clock timeout' },
+  { field: 'domain_timeout', offset: XEN2_DOMAIN_TIMEOUT, size: 8, description: 'domain-time timeout' },
+  { field: 'arch.mfn_to_pfn_start', offset: XEN2_ARCH_MFN_TO_PFN_START, size: 8, description: 'start of the m2p table' },
+  { field: 'arch.pfn_to_mfn_frame_list', offset: XEN2_ARCH_PFN_TO_MFN_FRAME_LIST, size: 8, description: 'frame of the p2m frame list' },
+  { field: 'control_if_t', offset: XEN2_CONTROL_IF_OFFSET, size: 1040, description: 'the controller rings (domain_controller.h), second half of the page' },
+];
+
 // struct start_info (1168 bytes on x86-64)
 export const START_INFO_MAGIC = 0;
 export const START_INFO_MAGIC_SIZE = 32;

@@ -3,7 +3,6 @@
  * selector, then scan from where the last scan stopped so that a busy low
  * port cannot starve the others.
  */
-import { MASK_U32, PENDING_U32 } from '../hv/domain.js';
 import { BIT, BY_GUEST, TK } from '../sim/trace.js';
 import type { Guest } from './guest.js';
 
@@ -36,7 +35,7 @@ export function handleEvents2l(g: Guest, vcpu: number): void {
   if (timer !== 0) {
     const w = timer >>> 5;
     const bit = 1 << (timer & 31);
-    if ((s32[PENDING_U32 + w]! & ~s32[MASK_U32 + w]! & cpu[w]! & bit) !== 0) handlePort(g, timer, vcpu);
+    if ((s32[d.pendingU32 + w]! & ~s32[d.maskU32 + w]! & cpu[w]! & bit) !== 0) handlePort(g, timer, vcpu);
   }
 
   // xchg(evtchn_pending_sel, 0)
@@ -64,8 +63,8 @@ export function handleEvents2l(g: Guest, vcpu: number): void {
     }
     // Active bits of this 64-bit word: pending, unmasked, routed to this vCPU.
     const lo = 2 * w;
-    const bitsLo = s32[PENDING_U32 + lo]! & ~s32[MASK_U32 + lo]! & cpu[lo]!;
-    const bitsHi = s32[PENDING_U32 + lo + 1]! & ~s32[MASK_U32 + lo + 1]! & cpu[lo + 1]!;
+    const bitsLo = s32[d.pendingU32 + lo]! & ~s32[d.maskU32 + lo]! & cpu[lo]!;
+    const bitsHi = s32[d.pendingU32 + lo + 1]! & ~s32[d.maskU32 + lo + 1]! & cpu[lo + 1]!;
     // The starting word is scanned twice: first from the saved bit up, later from bit 0.
     let bitIdx = w === startWord && i === 0 ? startBit : 0;
     do {

@@ -5,8 +5,7 @@
  */
 import { DOMID_SELF } from '../abi/domid.js';
 import { FIFO_M, VIRQ_TIMER } from '../abi/evtchn.js';
-import { VCPU_INFO_UPCALL_MASK, VCPU_INFO_UPCALL_PENDING } from '../abi/layout.js';
-import { MASK_U32, PENDING_U32, type Domain, type GuestKernel } from '../hv/domain.js';
+import type { Domain, GuestKernel } from '../hv/domain.js';
 import { eventPage } from '../hv/event_fifo.js';
 import { hypercall, OPS, sendFast, type HypercallResult } from '../hv/hypercall.js';
 import { KERNEL_FIRST_GFN, FIRST_FREE_GFN, type Hypervisor } from '../hv/hypervisor.js';
@@ -152,8 +151,8 @@ export abstract class Guest implements GuestKernel {
       if (this.hv.trace.on) this.hv.trace.emit(TK.bit, d.domid, -1, port, BIT.fifo_masked, value ? 1 : 0, BY_GUEST);
       return true;
     }
-    if (port < 0 || port >= d.ops.maxPorts) return false;
-    const at = MASK_U32 + (port >>> 5);
+    if (port < 0 || port >= d.layout.nrPorts) return false;
+    const at = d.maskU32 + (port >>> 5);
     const bit = 1 << (port & 31);
     const w = d.shared32[at]!;
     const next = value ? w | bit : w & ~bit;
@@ -167,7 +166,7 @@ export abstract class Guest implements GuestKernel {
   setUpcallMask(vcpu: number, value: boolean): void {
     const d = this.d;
     const v = d.vcpus[vcpu]!;
-    const at = v.infoOffset + VCPU_INFO_UPCALL_MASK;
+    const at = v.upcallAt + 1;
     const next = value ? 1 : 0;
     if (d.sharedInfo[at] === next) return;
     d.sharedInfo[at] = next;
@@ -179,7 +178,7 @@ export abstract class Guest implements GuestKernel {
   /** Clear evtchn_upcall_pending (the first thing the upcall handler does). */
   clearUpcallPending(vcpu: number): void {
     const d = this.d;
-    const at = d.vcpus[vcpu]!.infoOffset + VCPU_INFO_UPCALL_PENDING;
+    const at = d.vcpus[vcpu]!.upcallAt;
     if (d.sharedInfo[at] === 0) return;
     d.sharedInfo[at] = 0;
     if (this.hv.trace.on) this.hv.trace.emit(TK.bit, d.domid, vcpu, -1, BIT.evtchn_upcall_pending, 0, BY_GUEST);
@@ -188,7 +187,7 @@ export abstract class Guest implements GuestKernel {
   /** Clear a port's 2-level pending bit (the irq "ack"). */
   clearPending2l(port: number): void {
     const d = this.d;
-    const at = PENDING_U32 + (port >>> 5);
+    const at = d.pendingU32 + (port >>> 5);
     d.shared32[at] = d.shared32[at]! & ~(1 << (port & 31));
     if (this.hv.trace.on) this.hv.trace.emit(TK.bit, d.domid, -1, port, BIT.evtchn_pending, 0, BY_GUEST);
   }

@@ -4,23 +4,12 @@
  */
 import { NR_VIRQS, EVTCHN_FIFO_MAX_QUEUES } from '../abi/evtchn.js';
 import type { ShutdownReason } from '../abi/domid.js';
-import {
-  PAGE_SIZE,
-  SHARED_INFO_EVTCHN_MASK,
-  SHARED_INFO_EVTCHN_PENDING,
-  VCPU_INFO_PENDING_SEL,
-  VCPU_INFO_UPCALL_MASK,
-  VCPU_INFO_UPCALL_PENDING,
-  vcpuInfoOffset,
-} from '../abi/layout.js';
+import { PAGE_SIZE, X86_64_LAYOUT, type SharedInfoLayout } from '../abi/layout.js';
 import type { GuestMemory } from './memory.js';
 import { PortTable } from './ports.js';
 import type { PortOps } from './port_ops.js';
 import type { GrantTable } from './grant_table.js';
 
-/** u32 index of evtchn_pending / evtchn_mask inside shared_info. */
-export const PENDING_U32 = SHARED_INFO_EVTCHN_PENDING >> 2;
-export const MASK_U32 = SHARED_INFO_EVTCHN_MASK >> 2;
 
 export type DomainState = 'running' | 'shutdown' | 'dying' | 'dead';
 
@@ -44,9 +33,9 @@ export interface FifoVcpu {
 }
 
 export class Vcpu {
-  /** Byte offset of this vCPU's vcpu_info in shared_info. */
-  readonly infoOffset: number;
-  /** u32 index of evtchn_pending_sel (64 bits, two u32 words). */
+  /** Byte offset of this vCPU's upcall flags (evtchn_upcall_pending; the mask is the next byte). */
+  readonly upcallAt: number;
+  /** u32 index of the selector this vCPU's events are flagged in (two u32 words when it is 64 bits). */
   readonly selU32: number;
   /** v->virq_to_evtchn: 0 means not bound. */
   readonly virqToPort = new Int32Array(NR_VIRQS);
@@ -64,16 +53,17 @@ export class Vcpu {
     readonly domain: Domain,
     readonly id: number,
   ) {
-    this.infoOffset = vcpuInfoOffset(id);
-    this.selU32 = (this.infoOffset + VCPU_INFO_PENDING_SEL) >> 2;
+    const layout = domain.layout;
+    this.upcallAt = layout.upcallOffset(id);
+    this.selU32 = layout.selectorOffset(id) >> 2;
   }
 
   get upcallPending(): number {
-    return this.domain.sharedInfo[this.infoOffset + VCPU_INFO_UPCALL_PENDING]!;
+    return this.domain.sharedInfo[this.upcallAt]!;
   }
 
   get upcallMask(): number {
-    return this.domain.sharedInfo[this.infoOffset + VCPU_INFO_UPCALL_MASK]!;
+    return this.domain.sharedInfo[this.upcallAt + 1]!;
   }
 }
 
@@ -93,6 +83,10 @@ export interface DomainConfig {
 export class Domain {
   readonly sharedInfo = new Uint8Array(PAGE_SIZE);
   readonly shared32 = new Uint32Array(this.sharedInfo.buffer);
+  /** u32 indexes of evtchn_pending and evtchn_mask in shared_info, and log2 of ports per selector bit. */
+  readonly pendingU32: number;
+  readonly maskU32: number;
+  readonly selShift: number;
   readonly ports = new PortTable();
   readonly vcpus: Vcpu[] = [];
   readonly pirqToPort = new Map<number, number>();
@@ -121,7 +115,11 @@ export class Domain {
     readonly nrPirqs: number,
     pirqsAllowed: ReadonlySet<number>,
     readonly grants: GrantTable,
+    readonly layout: SharedInfoLayout = X86_64_LAYOUT,
   ) {
+    this.pendingU32 = layout.pendingOffset >> 2;
+    this.maskU32 = layout.maskOffset >> 2;
+    this.selShift = layout.bitsPerWord === 64 ? 6 : 5;
     this.pirqsAllowed = pirqsAllowed;
     for (let i = 0; i < nrVcpus; i++) this.vcpus.push(new Vcpu(this, i));
   }

@@ -4,7 +4,7 @@
  */
 import { EVTCHN_2L_NR_CHANNELS } from '../abi/evtchn.js';
 import { BIT, BY_XEN, TK } from '../sim/trace.js';
-import { MASK_U32, PENDING_U32, type Domain, type Vcpu } from './domain.js';
+import type { Domain, Vcpu } from './domain.js';
 import type { PortOps } from './port_ops.js';
 import { markEventsPending, type EventContext } from './upcall.js';
 
@@ -13,7 +13,7 @@ export function make2lOps(ctx: EventContext): PortOps {
 
   /** Sets the selector bit for `port` on `v`; true when it was clear. */
   function setSelector(d: Domain, v: Vcpu, port: number): boolean {
-    const word = port >>> 6;
+    const word = port >>> d.selShift;
     const at = v.selU32 + (word >>> 5);
     const bit = 1 << (word & 31);
     const s32 = d.shared32;
@@ -32,17 +32,17 @@ export function make2lOps(ctx: EventContext): PortOps {
       const s32 = d.shared32;
       const w = port >>> 5;
       const bit = 1 << (port & 31);
-      const old = s32[PENDING_U32 + w]!;
+      const old = s32[d.pendingU32 + w]!;
       if ((old & bit) !== 0) return; // already pending: events coalesce
-      s32[PENDING_U32 + w] = old | bit;
+      s32[d.pendingU32 + w] = old | bit;
       if (trace.on) trace.emit(TK.bit, d.domid, -1, port, BIT.evtchn_pending, 1, BY_XEN);
-      if ((s32[MASK_U32 + w]! & bit) !== 0) return;
+      if ((s32[d.maskU32 + w]! & bit) !== 0) return;
       if (setSelector(d, v, port)) markEventsPending(ctx, v);
     },
 
     clearPending(d, port) {
       const s32 = d.shared32;
-      const w = PENDING_U32 + (port >>> 5);
+      const w = d.pendingU32 + (port >>> 5);
       const bit = 1 << (port & 31);
       if ((s32[w]! & bit) === 0) return;
       s32[w] = s32[w]! & ~bit;
@@ -54,21 +54,21 @@ export function make2lOps(ctx: EventContext): PortOps {
       const s32 = d.shared32;
       const w = port >>> 5;
       const bit = 1 << (port & 31);
-      const mask = s32[MASK_U32 + w]!;
+      const mask = s32[d.maskU32 + w]!;
       if ((mask & bit) === 0) return;
-      s32[MASK_U32 + w] = mask & ~bit;
+      s32[d.maskU32 + w] = mask & ~bit;
       if (trace.on) trace.emit(TK.bit, d.domid, -1, port, BIT.evtchn_mask, 0, BY_XEN);
-      if ((s32[PENDING_U32 + w]! & bit) === 0) return;
+      if ((s32[d.pendingU32 + w]! & bit) === 0) return;
       const v = d.vcpus[d.ports.notifyVcpu[port]!]!;
       if (setSelector(d, v, port)) markEventsPending(ctx, v);
     },
 
     isPending(d, port) {
-      return (d.shared32[PENDING_U32 + (port >>> 5)]! & (1 << (port & 31))) !== 0;
+      return (d.shared32[d.pendingU32 + (port >>> 5)]! & (1 << (port & 31))) !== 0;
     },
 
     isMasked(d, port) {
-      return (d.shared32[MASK_U32 + (port >>> 5)]! & (1 << (port & 31))) !== 0;
+      return (d.shared32[d.maskU32 + (port >>> 5)]! & (1 << (port & 31))) !== 0;
     },
 
     isBusy() {

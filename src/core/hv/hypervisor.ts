@@ -23,6 +23,7 @@ import {
   VCPU_TIME_SYSTEM_TIME,
   VCPU_TIME_VERSION,
   XEN_LEGACY_MAX_VCPUS,
+  vcpuInfoOffset,
 } from '../abi/layout.js';
 import { EventQueue } from '../sim/queue.js';
 import { writeCString } from '../util/bytes.js';
@@ -344,7 +345,7 @@ export class Hypervisor {
 
   /** vcpu_time_info: version odd while writing, then system_time, then even again. */
   private updateTime(d: Domain, vcpu: number): void {
-    const base = d.vcpus[vcpu]!.infoOffset + VCPU_INFO_TIME;
+    const base = vcpuInfoOffset(vcpu) + VCPU_INFO_TIME;
     const view = new DataView(d.sharedInfo.buffer);
     const version = view.getUint32(base + VCPU_TIME_VERSION, true);
     view.setBigUint64(base + VCPU_TIME_SYSTEM_TIME, BigInt(Math.floor(this.now)), true);

@@ -2,7 +2,6 @@
  * vcpu_mark_events_pending and the upcall injection that follows it
  * (xen/arch/x86/domain.c, x86_64/entry.S), for a PV guest.
  */
-import { VCPU_INFO_UPCALL_MASK, VCPU_INFO_UPCALL_PENDING } from '../abi/layout.js';
 import { BIT, BY_GUEST, BY_XEN, TK, type Trace } from '../sim/trace.js';
 import type { Domain, Vcpu } from './domain.js';
 
@@ -16,7 +15,7 @@ export interface EventContext {
 /** Sets evtchn_upcall_pending; only a 0 -> 1 change kicks the vCPU. */
 export function markEventsPending(ctx: EventContext, v: Vcpu): void {
   const si = v.domain.sharedInfo;
-  const at = v.infoOffset + VCPU_INFO_UPCALL_PENDING;
+  const at = v.upcallAt;
   if (si[at] !== 0) return;
   si[at] = 1;
   if (ctx.trace.on) ctx.trace.emit(TK.bit, v.domain.domid, v.id, -1, BIT.evtchn_upcall_pending, 1, BY_XEN);
@@ -26,7 +25,7 @@ export function markEventsPending(ctx: EventContext, v: Vcpu): void {
 /** Xen injects the callback only if upcall_pending is set and upcall_mask is clear. */
 export function upcallDeliverable(v: Vcpu): boolean {
   const si = v.domain.sharedInfo;
-  return si[v.infoOffset + VCPU_INFO_UPCALL_PENDING] !== 0 && si[v.infoOffset + VCPU_INFO_UPCALL_MASK] === 0;
+  return si[v.upcallAt] !== 0 && si[v.upcallAt + 1] === 0;
 }
 
 /**
@@ -35,7 +34,7 @@ export function upcallDeliverable(v: Vcpu): boolean {
  */
 export function injectUpcall(ctx: EventContext, d: Domain, v: Vcpu): void {
   const si = d.sharedInfo;
-  const maskAt = v.infoOffset + VCPU_INFO_UPCALL_MASK;
+  const maskAt = v.upcallAt + 1;
   const trace = ctx.trace;
   si[maskAt] = 1;
   if (trace.on) {
