@@ -7,6 +7,8 @@ import type { OpSpec } from '../core/hv/hypercall.js';
 import type { Pos } from './errors.js';
 
 export type Abi = '2l' | 'fifo';
+/** Which hypervisor's rules: Xen 2.0.0 (2004) or today's (the default). */
+export type XenVersion = '2.0' | '4';
 
 /** A number known now, or a `$name` saved by an earlier step. */
 export interface NumArg {
@@ -81,6 +83,7 @@ export interface Scenario {
   readonly file: string;
   readonly name: string;
   readonly description?: string;
+  readonly xen: XenVersion;
   readonly abi: Abi;
   readonly seed: number;
   readonly domains: readonly DomainSpec[];

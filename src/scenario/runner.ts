@@ -14,6 +14,8 @@ import { eventPage } from '../core/hv/event_fifo.js';
 import { endAccess, grantAccess } from '../core/hv/grant_table.js';
 import { hypercall, OPS, type ResolvedArgs } from '../core/hv/hypercall.js';
 import { Hypervisor } from '../core/hv/hypervisor.js';
+import { sendGuestPirqXen2, sendGuestVirqXen2 } from '../core/hv/event_channel_xen2.js';
+import * as xen2 from '../core/abi/xen2.js';
 import { portIsValid, sendGuestDomainVirq, sendGuestPirq, sendGuestVcpuVirq } from '../core/hv/event_channel.js';
 import type { Pos } from './errors.js';
 import type { ArgValue, ExpectNode, NumArg, Scenario, Step } from './model.js';
@@ -68,7 +70,7 @@ class Run {
   private liveLabel: string | undefined;
 
   constructor(readonly sc: Scenario, opts: RunOptions) {
-    this.hv = new Hypervisor({ seed: opts.seed ?? sc.seed });
+    this.hv = new Hypervisor({ seed: opts.seed ?? sc.seed, xen: sc.xen });
     opts.onMachine?.(this.hv);
     for (const d of sc.domains) {
       const cfg = { name: d.name, vcpus: d.vcpus, pirqs: d.pirqs, memoryPages: d.memoryPages, cmdline: d.cmdline };
@@ -211,12 +213,13 @@ class Run {
         const d = this.domain(s.domain);
         const [virq, vcpu] = [this.value(s.virq), this.value(s.vcpu)];
         if (d === undefined || virq === undefined || vcpu === undefined) return undefined;
-        const info = VIRQS[virq];
+        const info = (hv.xen === '2.0' ? xen2.VIRQS : VIRQS)[virq];
         if (info === undefined || d.vcpus[vcpu] === undefined) {
           this.fail(s, info === undefined ? `there is no VIRQ ${virq}` : `${d.name} has no vCPU ${vcpu}`);
           return undefined;
         }
-        if (info.type === VIRQ_PER_VCPU) sendGuestVcpuVirq(hv, d, vcpu, virq);
+        if (hv.xen === '2.0') sendGuestVirqXen2(hv, d, virq);
+        else if (VIRQS[virq]!.type === VIRQ_PER_VCPU) sendGuestVcpuVirq(hv, d, vcpu, virq);
         else sendGuestDomainVirq(hv, d, virq);
         return undefined;
       }
@@ -224,7 +227,7 @@ class Run {
         const d = this.domain(s.domain);
         const pirq = this.value(s.pirq);
         if (d === undefined || pirq === undefined) return undefined;
-        const port = sendGuestPirq(hv, d, pirq);
+        const port = hv.xen === '2.0' ? sendGuestPirqXen2(hv, d, pirq) : sendGuestPirq(hv, d, pirq);
         return { ret: '0', port };
       }
     }
@@ -367,7 +370,8 @@ class Run {
       actual.upcall_pending = v.upcallPending !== 0;
       actual.upcall_mask = v.upcallMask !== 0;
       const sel: number[] = [];
-      for (let w = 0; w < 64; w++) if ((d.shared32[v.selU32 + (w >>> 5)]! >>> (w & 31)) & 1) sel.push(w);
+      const selectorBits = d.layout.nrPorts / d.layout.bitsPerWord; // 64 on x86-64, 32 in Xen 2.0
+      for (let w = 0; w < selectorBits; w++) if ((d.shared32[v.selU32 + (w >>> 5)]! >>> (w & 31)) & 1) sel.push(w);
       actual.pending_sel = sel;
       const ready: number[] = [];
       const cb = v.fifo?.controlPage;

@@ -9,13 +9,15 @@ import { ECS_NAMES, VIRQS, virqByName } from '../core/abi/evtchn.js';
 import { gntstByName, GNTST_NAMES } from '../core/abi/grant.js';
 import * as grant from '../core/abi/grant.js';
 import { XEN_LEGACY_MAX_VCPUS } from '../core/abi/layout.js';
-import { OPS, type ArgKind, type OpSpec } from '../core/hv/hypercall.js';
+import type { ArgKind, OpSpec } from '../core/hv/hypercall.js';
+import { opsFor } from '../core/hv/hypercall_xen2.js';
+import * as xen2 from '../core/abi/xen2.js';
 import { DEFAULT_MEMORY_PAGES, FIRST_FREE_GFN } from '../core/hv/hypervisor.js';
 import { didYouMean, ScenarioInputError, type Pos, type Problem } from './errors.js';
-import type { Abi, ArgValue, CopySideArgs, DomainSpec, ExpectNode, LifecycleAction, NumArg, RingAction, SaveSpec, Scenario, Step } from './model.js';
+import type { Abi, XenVersion, ArgValue, CopySideArgs, DomainSpec, ExpectNode, LifecycleAction, NumArg, RingAction, SaveSpec, Scenario, Step } from './model.js';
 import { Cursor, parseYaml, type Source } from './source.js';
 
-const TOP_KEYS = ['name', 'description', 'abi', 'seed', 'domains', 'steps'];
+const TOP_KEYS = ['name', 'description', 'xen', 'abi', 'seed', 'domains', 'steps'];
 const DOMAIN_KEYS = ['name', 'vcpus', 'pirqs', 'memory', 'max_evtchn_port', 'cmdline', 'kernel'];
 const PORT_CHECK_KEYS = ['domain', 'port', 'state', 'pending', 'masked', 'delivered', 'vcpu', 'linked', 'priority'];
 const VCPU_CHECK_KEYS = ['domain', 'vcpu', 'upcall_pending', 'upcall_mask', 'pending_sel', 'ready'];
@@ -41,6 +43,9 @@ class Compiler {
   private readonly domainIds = new Map<string, number>();
   /** $names saved by the steps compiled so far. */
   private readonly saved = new Set<string>();
+  /** The hypervisor the scenario runs on, and its op table. */
+  private xenVersion: XenVersion = '4';
+  private ops: ReadonlyMap<string, OpSpec> = opsFor('4');
 
   constructor(private readonly src: Source) {}
 
@@ -70,13 +75,16 @@ class Compiler {
     const name = nameC.exists ? this.string(nameC, 'the scenario name') ?? '' : this.src.file;
     const descC = root.get('description');
     const description = descC.exists ? this.string(descC, 'a description') : undefined;
+    this.xenVersion = this.xen(root.get('xen'));
+    this.ops = opsFor(this.xenVersion);
     const abi = this.abi(root.get('abi'));
+    if (this.xenVersion === '2.0' && abi !== '2l') this.problem(root.get('abi'), 'Xen 2.0.0 has only the 2-level event ABI', 'remove abi, or use xen: "4"');
     const seedC = root.get('seed');
     const seed = seedC.exists ? this.int(seedC, 0, 0xffffffff, 'a seed') ?? 1 : 1;
     const domains = this.domains(root.get('domains'));
     const steps = this.steps(root.get('steps'));
     if (this.problems.length > 0) throw new ScenarioInputError(this.problems);
-    const s: Scenario = { file: this.src.file, name, abi, seed, domains, steps };
+    const s: Scenario = { file: this.src.file, name, xen: this.xenVersion, abi, seed, domains, steps };
     return description === undefined ? s : { ...s, description };
   }
 
@@ -102,6 +110,16 @@ class Compiler {
     if (typeof v === 'number' && Number.isInteger(v)) this.problem(c, `expected ${what} from ${min} to ${max}, found ${v}`);
     else this.problem(c, `expected ${what} (a whole number), found ${c.describe()}`);
     return undefined;
+  }
+
+  xen(c: Cursor): XenVersion {
+    if (!c.exists) return '4';
+    const v = c.scalar();
+    // YAML reads 2.0 as the number 2: accept it, and "2.0" / "4" as text.
+    if (v === 2 || v === '2.0' || v === '2') return '2.0';
+    if (v === 4 || v === '4') return '4';
+    this.problem(c, `expected the Xen version, "2.0" (the 2004 control interface) or "4" (today's), found ${c.describe()}`);
+    return '4';
   }
 
   abi(c: Cursor): Abi {
@@ -185,9 +203,11 @@ class Compiler {
         return undefined;
       }
       if (kind === 'virq') {
-        const n = virqByName(v);
+        const old = this.xenVersion === '2.0';
+        const n = old ? xen2.virqByName(v) : virqByName(v);
         if (n !== undefined) return { ...at, value: n };
-        this.problem(c, `unknown VIRQ "${v}"`, didYouMean(v, VIRQS.map((x) => x.name)) ?? 'e.g. VIRQ_TIMER, VIRQ_DEBUG, VIRQ_DOM_EXC');
+        const names = (old ? xen2.VIRQS : VIRQS).map((x) => x.name);
+        this.problem(c, `unknown VIRQ "${v}"${old ? ' in Xen 2.0.0' : ''}`, didYouMean(v, names) ?? `VIRQs are: ${names.join(', ')}`);
         return undefined;
       }
       if (kind === 'gnttab_flags') return this.flags(c, v);
@@ -233,7 +253,8 @@ class Compiler {
       }
       this.domainIds.set(name, i);
       const vc = d.get('vcpus');
-      const vcpus = vc.exists ? this.int(vc, 1, XEN_LEGACY_MAX_VCPUS, 'a number of vCPUs') ?? 1 : 1;
+      const maxVcpus = this.xenVersion === '2.0' ? xen2.MAX_VIRT_CPUS : XEN_LEGACY_MAX_VCPUS;
+      const vcpus = vc.exists ? this.int(vc, 1, maxVcpus, this.xenVersion === '2.0' ? 'vCPUs (Xen 2.0.0 has one per domain)' : 'a number of vCPUs') ?? 1 : 1;
       const pirqs: number[] = [];
       const pc = d.get('pirqs');
       if (pc.exists) {
@@ -258,7 +279,8 @@ class Compiler {
         cmdline: cc.exists ? this.string(cc, 'a command line') ?? '' : '',
         pos: d.pos(),
       };
-      const maxPort = xc.exists ? this.int(xc, 1, 0x7fffffff, 'max_evtchn_port') : undefined;
+      if (xc.exists && this.xenVersion === '2.0') this.problem(xc, 'Xen 2.0.0 has no per-domain port limit (every domain has ports 0..1023)', 'remove max_evtchn_port');
+      const maxPort = xc.exists && this.xenVersion !== '2.0' ? this.int(xc, 1, 0x7fffffff, 'max_evtchn_port') : undefined;
       out.push(maxPort === undefined ? spec : { ...spec, maxEvtchnPort: maxPort });
     }
     return out;
@@ -337,9 +359,13 @@ class Compiler {
     const as = this.asDomain(c, 'a hypercall');
     const opC = c.get('op');
     const opName = opC.scalar();
-    const op = typeof opName === 'string' ? OPS.get(opName) : undefined;
+    const op = typeof opName === 'string' ? this.ops.get(opName) : undefined;
     if (op === undefined) {
-      this.problem(opC, `unknown op ${opC.describe()}`, typeof opName === 'string' ? didYouMean(opName, OPS.keys()) ?? `ops are: ${[...OPS.keys()].join(', ')}` : undefined);
+      const other = typeof opName === 'string' && opsFor(this.xenVersion === '2.0' ? '4' : '2.0').has(opName);
+      const hint = other
+        ? `${String(opName)} is not a Xen ${this.xenVersion === '2.0' ? '2.0.0' : '4'} op; Xen ${this.xenVersion === '2.0' ? '2.0.0' : '4'} has: ${[...this.ops.keys()].join(', ')}`
+        : typeof opName === 'string' ? didYouMean(opName, this.ops.keys()) ?? `ops are: ${[...this.ops.keys()].join(', ')}` : undefined;
+      this.problem(opC, `unknown op ${opC.describe()}`, hint);
       return undefined;
     }
     const vc = c.get('vcpu');
@@ -577,6 +603,10 @@ class Compiler {
   }
 
   private localStep(c: Cursor, base: { pos: Pos; path: string }, action: string): Step | undefined {
+    if (this.xenVersion === '2.0' && (action === 'grant_access' || action === 'end_access')) {
+      this.problem(c, `${action} needs grant tables, which this Xen 2.0.0 model does not have`, 'use xen: "4"');
+      return undefined;
+    }
     this.unknownKeys(c, ['as', action, 'expect'], `a ${action} step`);
     const as = this.asDomain(c, `"${action}"`);
     const v = c.get(action);
@@ -617,6 +647,10 @@ class Compiler {
   }
 
   private ringStep(c: Cursor, base: { pos: Pos; path: string }, action: string): Step | undefined {
+    if (this.xenVersion === '2.0') {
+      this.problem(c, `${action} needs ring.h rings on granted pages, which this Xen 2.0.0 model does not have`, 'use xen: "4"');
+      return undefined;
+    }
     const spec = RING_ACTIONS[action]!;
     const out = { init: ['size'], attach: ['size'], request: ['produced'], push: ['notify'], consume: ['consumed'], respond: ['produced'], final_check: ['work'] }[spec.action];
     this.unknownKeys(c, ['as', action, 'expect', 'save'], `a ${action} step`);

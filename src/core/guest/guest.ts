@@ -7,7 +7,8 @@ import { DOMID_SELF } from '../abi/domid.js';
 import { FIFO_M, VIRQ_TIMER } from '../abi/evtchn.js';
 import type { Domain, GuestKernel } from '../hv/domain.js';
 import { eventPage } from '../hv/event_fifo.js';
-import { hypercall, OPS, sendFast, type HypercallResult } from '../hv/hypercall.js';
+import { hypercall, sendFast, type HypercallResult, type OpSpec } from '../hv/hypercall.js';
+import { opsFor, sendFastXen2 } from '../hv/hypercall_xen2.js';
 import { KERNEL_FIRST_GFN, FIRST_FREE_GFN, type Hypervisor } from '../hv/hypervisor.js';
 import { upcallDeliverable } from '../hv/upcall.js';
 import { BIT, BY_GUEST, TK } from '../sim/trace.js';
@@ -30,9 +31,14 @@ export abstract class Guest implements GuestKernel {
   /** FIFO: per vCPU, the local copy of each queue's head. */
   readonly fifoHeads: Int32Array[] = [];
   private nextKernelGfn = KERNEL_FIRST_GFN;
+  /** The op table of this domain's Xen (today's, or 2.0.0's). */
+  private readonly ops: ReadonlyMap<string, OpSpec>;
+  private readonly sendOp: (hv: Hypervisor, caller: Domain, port: number, vcpu?: number) => number;
 
   constructor(readonly hv: Hypervisor, d: Domain) {
     this.d = d;
+    this.ops = opsFor(d.xen);
+    this.sendOp = d.xen === '2.0' ? sendFastXen2 : sendFast;
     const n = d.vcpus.length;
     this.timerPort = new Int32Array(n);
     for (let v = 0; v < n; v++) {
@@ -64,13 +70,14 @@ export abstract class Guest implements GuestKernel {
   // ---- hypercalls as this domain ----
 
   call(op: string, args: Record<string, number>, vcpu = 0): HypercallResult {
-    const spec = OPS.get(op);
+    const spec = this.ops.get(op);
     if (spec === undefined) throw new Error(`no hypercall named ${op}`);
     return hypercall(this.hv, this.d, spec, args as never, vcpu);
   }
 
+  /** EVTCHNOP_send (Xen 2.0: its local_port). */
   send(port: number, vcpu = 0): number {
-    return sendFast(this.hv, this.d, port, vcpu);
+    return this.sendOp(this.hv, this.d, port, vcpu);
   }
 
   /** Routes `port` to `vcpu` in the guest's own map (after bind_vcpu/bind_virq/bind_ipi). */
@@ -84,7 +91,8 @@ export abstract class Guest implements GuestKernel {
   }
 
   afterHypercall(op: string, args: Readonly<Record<string, unknown>>, ret: number, out: Readonly<Record<string, unknown>> | undefined): void {
-    if (ret < 0) return;
+    // Xen 2.0 guests have one vCPU and a dispatch loop without routing or a timer-first rule.
+    if (ret < 0 || this.d.xen === '2.0') return;
     const port = (out?.port ?? out?.local_port ?? args.port) as number | undefined;
     switch (op) {
       case 'bind_virq':

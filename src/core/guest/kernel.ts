@@ -2,19 +2,27 @@
  * The default guest kernel: enables upcalls on every vCPU at boot, switches
  * to FIFO when asked (init_control per vCPU, event-array pages on demand, as
  * Linux does), and on each upcall runs the dispatch loop of its current ABI,
- * counting deliveries per port.
+ * counting deliveries per port. Under Xen 2.0 it runs XenLinux 2.0's loop.
  */
 import type { Domain } from '../hv/domain.js';
 import type { Hypervisor } from '../hv/hypervisor.js';
 import { handleEvents2l } from './events_2l.js';
 import { handleEventsFifo } from './events_fifo.js';
+import { evtchnDoUpcallXen2 } from './events_xen2.js';
 import { Guest } from './guest.js';
 
 export type EventAbi = '2l' | 'fifo';
 
 export class DefaultKernel extends Guest {
+  /** The upcall handler of this domain's Xen, picked once. */
+  private readonly dispatch: (vcpu: number) => void;
+
   constructor(hv: Hypervisor, d: Domain, private readonly abi: EventAbi = '2l') {
     super(hv, d);
+    if (d.xen === '2.0') {
+      if (abi !== '2l') throw new RangeError('Xen 2.0 has only the 2-level event ABI');
+      this.dispatch = () => evtchnDoUpcallXen2(this);
+    } else this.dispatch = (vcpu) => this.upcallLinux(vcpu);
   }
 
   boot(): void {
@@ -47,8 +55,12 @@ export class DefaultKernel extends Guest {
     if (port !== undefined) this.ensureEventWords(port);
   }
 
-  // xen_evtchn_do_upcall: clear upcall_pending before each scan; loop while it was set again.
   upcall(vcpu: number): void {
+    this.dispatch(vcpu);
+  }
+
+  // xen_evtchn_do_upcall: clear upcall_pending before each scan; loop while it was set again.
+  private upcallLinux(vcpu: number): void {
     const v = this.d.vcpus[vcpu]!;
     do {
       this.clearUpcallPending(vcpu);

@@ -4,7 +4,8 @@
  */
 import { NR_VIRQS, EVTCHN_FIFO_MAX_QUEUES } from '../abi/evtchn.js';
 import type { ShutdownReason } from '../abi/domid.js';
-import { PAGE_SIZE, X86_64_LAYOUT, type SharedInfoLayout } from '../abi/layout.js';
+import { PAGE_SIZE, X86_64_LAYOUT, XEN2_LAYOUT, type SharedInfoLayout } from '../abi/layout.js';
+import { INIT_EVENT_CHANNELS } from '../abi/xen2.js';
 import type { GuestMemory } from './memory.js';
 import { PortTable } from './ports.js';
 import type { PortOps } from './port_ops.js';
@@ -78,6 +79,11 @@ export interface DomainConfig {
   maxEvtchnPort?: number;
   /** Kernel command line written to start_info. */
   cmdline?: string;
+  /**
+   * Xen 2.0 only: back-end roles the domain builder writes into start_info.flags
+   * for a domU (SIF_BLK_BE_DOMAIN 16 | SIF_NET_BE_DOMAIN 32).
+   */
+  startInfoFlags?: number;
 }
 
 export class Domain {
@@ -87,7 +93,9 @@ export class Domain {
   readonly pendingU32: number;
   readonly maskU32: number;
   readonly selShift: number;
-  readonly ports = new PortTable();
+  /** Which Xen this domain lives under: '2.0' for the Xen 2.0.0 x86_32 layout, '4' otherwise. */
+  readonly xen: '2.0' | '4';
+  readonly ports: PortTable;
   readonly vcpus: Vcpu[] = [];
   readonly pirqToPort = new Map<number, number>();
   readonly pirqsAllowed: ReadonlySet<number>;
@@ -120,6 +128,9 @@ export class Domain {
     this.pendingU32 = layout.pendingOffset >> 2;
     this.maskU32 = layout.maskOffset >> 2;
     this.selShift = layout.bitsPerWord === 64 ? 6 : 5;
+    this.xen = layout.name === XEN2_LAYOUT.name ? '2.0' : '4';
+    // Xen 2.0.0's table starts at INIT_EVENT_CHANNELS and doubles; today's grows in buckets of 64.
+    this.ports = this.xen === '2.0' ? new PortTable(INIT_EVENT_CHANNELS) : new PortTable();
     this.pirqsAllowed = pirqsAllowed;
     for (let i = 0; i < nrVcpus; i++) this.vcpus.push(new Vcpu(this, i));
   }

@@ -7,7 +7,7 @@ import { DOMID_SELF } from '../abi/domid.js';
 import { EINVAL, ENOENT } from '../abi/errno.js';
 import { EVTCHNOP } from '../abi/evtchn.js';
 import { GNTST_NAMES, GNTTABOP } from '../abi/grant.js';
-import { HYPERCALL_OP_CODES, registerHypercallOp, TK } from '../sim/trace.js';
+import { registerHypercallOp, TK } from '../sim/trace.js';
 import type { Domain } from './domain.js';
 import * as evtchn from './event_channel.js';
 import * as gnttab from './grant_table.js';
@@ -34,7 +34,9 @@ export interface HypercallResult {
 export type ArgName =
   | 'dom' | 'remote_dom' | 'remote_port' | 'virq' | 'vcpu' | 'pirq' | 'flags' | 'port'
   | 'control_gfn' | 'offset' | 'array_gfn' | 'priority' | 'host_addr' | 'ref' | 'handle'
-  | 'dev_bus_addr' | 'nr_frames' | 'len' | 'period_ns' | 'domid';
+  | 'dev_bus_addr' | 'nr_frames' | 'len' | 'period_ns' | 'domid'
+  // Xen 2.0.0's structs (hypercall_xen2.ts)
+  | 'dom1' | 'dom2' | 'port1' | 'port2' | 'local_port';
 
 /** Arguments after the scenario resolved names and filled defaults. */
 export type ResolvedArgs = Record<ArgName, number> & { source: CopySideArg; dest: CopySideArg };
@@ -250,8 +252,8 @@ const OTHER_OPS: OpSpec[] = [
 export const OPS: ReadonlyMap<string, OpSpec> = new Map([...EVTCHN_OPS, ...GNTTAB_OPS, ...OTHER_OPS].map((o) => [o.name, o]));
 for (const o of OPS.values()) registerHypercallOp(o.code, o.name);
 
-/** Ops whose only argument is a port: their trace records need no extra object. */
-const PORT_ONLY = new Set(['send', 'close', 'unmask']);
+/** Ops (by code) whose only argument is a port: their trace records need no extra object. */
+const PORT_ONLY = new Set<number>([EVTCHNOP.send, EVTCHNOP.close, EVTCHNOP.unmask]);
 
 /** Calls `op` as `caller` (on vCPU `vcpu`) with resolved numeric arguments, and traces it. */
 export function hypercall(hv: Hypervisor, caller: Domain, op: OpSpec, args: ResolvedArgs, vcpu = 0): HypercallResult {
@@ -264,13 +266,13 @@ function traced(hv: Hypervisor, caller: Domain, op: OpSpec, args: ResolvedArgs, 
   const trace = hv.trace;
   if (!trace.on) return op.run(hv, caller, args);
   // The call's record comes before the records of its effects; its result is filled in after.
-  const portArg = typeof args.port === 'number' ? args.port : -1;
-  trace.emit(TK.hypercall, caller.domid, vcpu, portArg, HYPERCALL_OP_CODES.get(op.name)!, 0, 0);
+  const portArg = typeof args.port === 'number' ? args.port : typeof args.local_port === 'number' ? args.local_port : -1;
+  trace.emit(TK.hypercall, caller.domid, vcpu, portArg, op.code, 0, 0);
   const chunk = trace.chunk;
   const i = chunk.length - 1;
   const r = op.run(hv, caller, args);
   chunk.x1[i] = r.ret;
-  if (!PORT_ONLY.has(op.name)) chunk.extra[i] = r.out === undefined ? { op: op.name, args } : { op: op.name, args, out: r.out };
+  if (!PORT_ONLY.has(op.code)) chunk.extra[i] = r.out === undefined ? { op: op.name, args } : { op: op.name, args, out: r.out };
   return r;
 }
 

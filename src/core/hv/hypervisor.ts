@@ -23,8 +23,14 @@ import {
   VCPU_TIME_SYSTEM_TIME,
   VCPU_TIME_VERSION,
   XEN_LEGACY_MAX_VCPUS,
+  XEN2_LAYOUT,
+  XEN2_SYSTEM_TIME,
+  XEN2_TIME_VERSION1,
+  XEN2_TIME_VERSION2,
+  XEN2_VCPU_DATA,
   vcpuInfoOffset,
 } from '../abi/layout.js';
+import * as xen2 from '../abi/xen2.js';
 import { EventQueue } from '../sim/queue.js';
 import { writeCString } from '../util/bytes.js';
 import { Prng } from '../sim/prng.js';
@@ -32,6 +38,7 @@ import { DOMAIN_EVENTS, TK, Trace } from '../sim/trace.js';
 import { Domain, type DomainConfig, type GuestKernel, type Vcpu } from './domain.js';
 import { make2lOps } from './event_2l.js';
 import * as evtchn from './event_channel.js';
+import * as evtchn2 from './event_channel_xen2.js';
 import { makeFifoOps } from './event_fifo.js';
 import { GrantTable, releaseMappings } from './grant_table.js';
 import { GuestMemory } from './memory.js';
@@ -56,7 +63,15 @@ export interface MachineOptions {
   upcallLatencyNs?: number;
   /** Extra random latency from the seeded PRNG, 0..n-1 ns (default 500). */
   upcallJitterNs?: number;
+  /**
+   * Which Xen the machine is: '4' (default) is today's x86-64 PV; '2.0' is
+   * Xen 2.0.0 on x86_32 (one vCPU, 1024 ports, port 0 on VIRQ_MISDIRECT, the
+   * 2.0.0 op table, shared_info and start_info layouts).
+   */
+  xen?: '2.0' | '4';
 }
+
+export type XenVersion = '2.0' | '4';
 
 export type KernelFactory = (hv: Hypervisor, d: Domain) => GuestKernel;
 
@@ -68,6 +83,13 @@ export class Hypervisor {
   readonly ops2l: PortOps;
   readonly opsFifo: PortOps;
   readonly seed: number;
+  readonly xen: XenVersion;
+  /** Xen 2.0 only: the guests bound to each physical IRQ (irq.c's guest actions). */
+  readonly pirqActions = new Map<number, evtchn2.PirqGuestAction>();
+  /** The VIRQ the periodic timer raises: VIRQ_TIMER, 0 today and 1 in Xen 2.0.0. */
+  readonly timerVirq: number;
+  /** The timer tick's effect on the guest, chosen once for the machine's Xen. */
+  private readonly tickGuest: (d: Domain, vcpu: number) => void;
   private readonly byId: (Domain | undefined)[] = [];
   private nextDomid = 0;
   private nextMfn = 0x10000;
@@ -87,6 +109,22 @@ export class Hypervisor {
     this.trace.now = () => this.now;
     this.ops2l = make2lOps(this);
     this.opsFifo = makeFifoOps(this);
+    const xen = opts.xen ?? '4';
+    if (xen !== '4' && xen !== '2.0') throw new RangeError(`xen must be '4' or '2.0', not ${String(xen)}`);
+    this.xen = xen;
+    if (xen === '2.0') {
+      this.timerVirq = xen2.VIRQ_TIMER;
+      this.tickGuest = (d) => {
+        this.updateTimeXen2(d);
+        evtchn2.sendGuestVirqXen2(this, d, xen2.VIRQ_TIMER);
+      };
+    } else {
+      this.timerVirq = VIRQ_TIMER;
+      this.tickGuest = (d, vcpu) => {
+        this.updateTime(d, vcpu);
+        evtchn.sendGuestVcpuVirq(this, d, vcpu, VIRQ_TIMER);
+      };
+    }
   }
 
   // ---- domains ----
@@ -105,6 +143,8 @@ export class Hypervisor {
 
   /** Builds a domain as Xen and its domain builder do: the first one is dom0. */
   createDomain(cfg: DomainConfig, kernel?: KernelFactory): Domain {
+    if (this.xen === '2.0') return this.createDomainXen2(cfg, kernel);
+    if (cfg.startInfoFlags !== undefined) throw new RangeError('startInfoFlags is a Xen 2.0 setting');
     const domid = this.nextDomid++;
     const isDom0 = domid === 0;
     const nrVcpus = cfg.vcpus ?? 1;
@@ -127,6 +167,70 @@ export class Hypervisor {
       d.kernel.boot();
     }
     return d;
+  }
+
+  /**
+   * A Xen 2.0.0 domain: one vCPU, the 2.0.0 shared_info layout, a port table
+   * of 16 that doubles up to 1024 with port 0 on VIRQ_MISDIRECT, and a 2.0.0
+   * start_info. dom0 is privileged and may bind PIRQs 0..127.
+   */
+  private createDomainXen2(cfg: DomainConfig, kernel?: KernelFactory): Domain {
+    const nrVcpus = cfg.vcpus ?? 1;
+    if (nrVcpus !== xen2.MAX_VIRT_CPUS) throw new RangeError(`Xen 2.0.0 has one vCPU per domain (MAX_VIRT_CPUS = ${xen2.MAX_VIRT_CPUS}); vcpus: ${String(nrVcpus)}`);
+    if (cfg.maxEvtchnPort !== undefined && cfg.maxEvtchnPort !== xen2.NR_EVENT_CHANNELS - 1) {
+      throw new RangeError(`Xen 2.0.0 has no per-domain port limit: every domain has ports 0..${xen2.NR_EVENT_CHANNELS - 1}`);
+    }
+    const flags = cfg.startInfoFlags ?? 0;
+    if (!Number.isInteger(flags) || (flags & ~xen2.SIF_BUILDER_FLAGS) !== 0) throw new RangeError('startInfoFlags may hold only SIF_BLK_BE_DOMAIN (16) and SIF_NET_BE_DOMAIN (32)');
+    const pages = cfg.memoryPages ?? DEFAULT_MEMORY_PAGES;
+    if (!Number.isInteger(pages) || pages < FIRST_FREE_GFN) throw new RangeError(`memory must be at least ${FIRST_FREE_GFN} pages (4 MiB)`);
+    const domid = this.nextDomid++;
+    const isDom0 = domid === 0;
+    const memory = new GuestMemory(pages, this.nextMfn);
+    this.nextMfn += pages + 1 + 64;
+    const pirqs = isDom0 ? new Set(Array.from({ length: xen2.NR_PIRQS }, (_, i) => i)) : new Set(cfg.pirqs ?? []);
+    const d = new Domain(domid, cfg.name, isDom0, 1, memory, START_INFO_GFN, xen2.NR_EVENT_CHANNELS - 1, xen2.NR_PIRQS, pirqs, new GrantTable(), XEN2_LAYOUT);
+    d.ops = this.ops2l;
+    this.byId[domid] = d;
+    evtchn2.initEventChannelsXen2(this, d);
+    this.buildPagesXen2(d, cfg.cmdline ?? '', (isDom0 ? xen2.SIF_PRIVILEGED | xen2.SIF_INITDOMAIN : 0) | flags);
+    this.traceDomain(d, 'create', { name: d.name });
+    if (kernel !== undefined) {
+      d.kernel = kernel(this, d);
+      this.traceDomain(d, 'boot');
+      d.kernel.boot();
+    }
+    return d;
+  }
+
+  /** Xen 2.0.0: shared_info zeroed with upcalls masked; start_info_t in its 320-byte x86_32 layout. */
+  private buildPagesXen2(d: Domain, cmdline: string, flags: number): void {
+    d.sharedInfo[XEN2_VCPU_DATA + 1] = 1; // vcpu_data[0].evtchn_upcall_mask
+    const st = d.startInfo;
+    const view = new DataView(st.buffer, st.byteOffset, st.byteLength);
+    view.setUint32(xen2.XEN2_START_INFO_NR_PAGES, d.memory.nrPages, true);
+    view.setUint32(xen2.XEN2_START_INFO_SHARED_INFO, (this.sharedInfoMfn(d) << PAGE_SHIFT) >>> 0, true);
+    view.setUint32(xen2.XEN2_START_INFO_FLAGS, flags, true);
+    writeCString(st, xen2.XEN2_START_INFO_CMD_LINE, cmdline, xen2.MAX_CMDLINE);
+  }
+
+  /**
+   * Xen 2.0: the domain builder writes the guest's port of the control channel
+   * into start_info.domain_controller_evtchn (u16 @20). dom0 makes its own
+   * channel and leaves the field alone.
+   */
+  setDomainControllerEvtchn(d: Domain, port: number): void {
+    if (d.xen !== '2.0') throw new RangeError('domain_controller_evtchn exists only in Xen 2.0 start_info');
+    if (!Number.isInteger(port) || port < 0 || port >= xen2.NR_EVENT_CHANNELS) throw new RangeError(`port must be 0..${xen2.NR_EVENT_CHANNELS - 1}`);
+    const st = d.startInfo;
+    new DataView(st.buffer, st.byteOffset, st.byteLength).setUint16(xen2.XEN2_START_INFO_DOMAIN_CONTROLLER_EVTCHN, port, true);
+  }
+
+  /** Xen 2.0: start_info.domain_controller_evtchn as the guest reads it. */
+  domainControllerEvtchn(d: Domain): number {
+    if (d.xen !== '2.0') throw new RangeError('domain_controller_evtchn exists only in Xen 2.0 start_info');
+    const st = d.startInfo;
+    return new DataView(st.buffer, st.byteOffset, st.byteLength).getUint16(xen2.XEN2_START_INFO_DOMAIN_CONTROLLER_EVTCHN, true);
   }
 
   /** shared_info zeroed with upcalls masked on every slot; start_info filled in. */
@@ -175,7 +279,8 @@ export class Hypervisor {
     for (const v of d.vcpus) {
       if (v.tickMissed) {
         v.tickMissed = false;
-        evtchn.sendGuestVcpuVirq(this, d, v.id, VIRQ_TIMER);
+        if (d.xen === '2.0') evtchn2.sendGuestVirqXen2(this, d, xen2.VIRQ_TIMER);
+        else evtchn.sendGuestVcpuVirq(this, d, v.id, VIRQ_TIMER);
       }
       if (upcallDeliverable(v)) this.kick(v);
     }
@@ -189,6 +294,12 @@ export class Hypervisor {
     d.state = 'shutdown';
     d.shutdownReason = reason;
     this.traceDomain(d, 'shutdown', { reason });
+    if (d.xen === '2.0') {
+      // domain_shutdown: dom0 hears of it through VIRQ_DOM_EXC (for dom0 itself Xen halts or reboots the machine).
+      const dom0 = this.byId[0];
+      if (d.domid !== 0 && dom0 !== undefined && !dom0.dying) evtchn2.sendGuestVirqXen2(this, dom0, xen2.VIRQ_DOM_EXC);
+      return 0;
+    }
     if (reason === 'suspend' && d.suspendEvtchn !== 0) evtchn.send(this, d, d.suspendEvtchn);
     else evtchn.sendGlobalVirq(this, VIRQ_DOM_EXC);
     return 0;
@@ -198,6 +309,7 @@ export class Hypervisor {
   destroy(d: Domain): number {
     if (d.domid === 0) return -EINVAL; // domain_kill refuses the caller itself
     if (d.dying) return -EINVAL;
+    if (d.xen === '2.0') return this.destroyXen2(d);
     d.state = 'dying';
     this.traceDomain(d, 'dying');
     evtchn.evtchnDestroy(this, d);
@@ -208,6 +320,22 @@ export class Hypervisor {
     this.byId[d.domid] = undefined;
     this.traceDomain(d, 'destroy');
     evtchn.sendGlobalVirq(this, VIRQ_DOM_EXC);
+    return 0;
+  }
+
+  /**
+   * Xen 2.0.0's domain_kill and domain_destruct: every port closed (peers go
+   * UNBOUND), grants released. 2.0.0 raises no VIRQ_DOM_EXC here: only a
+   * shutdown or a crash does.
+   */
+  private destroyXen2(d: Domain): number {
+    d.state = 'dying';
+    this.traceDomain(d, 'dying');
+    evtchn2.destroyEventChannelsXen2(this, d);
+    releaseMappings(this, d);
+    d.state = 'dead';
+    this.byId[d.domid] = undefined;
+    this.traceDomain(d, 'destroy');
     return 0;
   }
 
@@ -257,7 +385,7 @@ export class Hypervisor {
     v.timerGeneration++;
     v.timerArmed = false;
     v.periodNs = periodNs;
-    if (periodNs > 0 && v.virqToPort[VIRQ_TIMER] !== 0) this.timerBound(d, vcpu);
+    if (periodNs > 0 && v.virqToPort[this.timerVirq] !== 0) this.timerBound(d, vcpu);
   }
 
   /** Runs `fn` at now + delay (virtual ns); returns an id for cancel(). */
@@ -339,8 +467,15 @@ export class Hypervisor {
       v.tickMissed = d.state === 'running'; // a paused vCPU catches up once when it runs again
       return;
     }
-    this.updateTime(d, vcpu);
-    evtchn.sendGuestVcpuVirq(this, d, vcpu, VIRQ_TIMER);
+    this.tickGuest(d, vcpu);
+  }
+
+  /** Xen 2.0.0's update_dom_time: time_version1 bumped first, the values, then time_version2. */
+  private updateTimeXen2(d: Domain): void {
+    const view = new DataView(d.sharedInfo.buffer);
+    view.setUint32(XEN2_TIME_VERSION1, (view.getUint32(XEN2_TIME_VERSION1, true) + 1) >>> 0, true);
+    view.setBigUint64(XEN2_SYSTEM_TIME, BigInt(Math.floor(this.now)), true);
+    view.setUint32(XEN2_TIME_VERSION2, (view.getUint32(XEN2_TIME_VERSION2, true) + 1) >>> 0, true);
   }
 
   /** vcpu_time_info: version odd while writing, then system_time, then even again. */

@@ -28,9 +28,30 @@ export class PortTable {
   /** Non-zero when Xen itself consumes this end (xen_consumer). */
   xenConsumer = new Uint8Array(0);
 
-  constructor() {
+  /**
+   * Today's table: the first bucket, port 0 reserved. With `initialPorts`
+   * (Xen 2.0.0's INIT_EVENT_CHANNELS), exactly that many FREE ports, grown
+   * later by growTo; the 2.0 code binds port 0 itself.
+   */
+  constructor(initialPorts?: number) {
+    if (initialPorts !== undefined) {
+      this.growTo(initialPorts);
+      this.firstMaybeFree = 0;
+      return;
+    }
     this.allocateBucketsThrough(0);
     this.state[0] = ECS_RESERVED;
+  }
+
+  /** Gives storage to exactly the ports below `valid` (Xen 2.0.0's table, which doubles). */
+  growTo(valid: number): void {
+    if (valid <= this.valid) return;
+    if (valid > this.state.length) this.resize(valid);
+    for (let p = this.valid; p < valid; p++) {
+      this.priority[p] = EVTCHN_FIFO_PRIORITY_DEFAULT;
+      this.lastPriority[p] = EVTCHN_FIFO_PRIORITY_DEFAULT;
+    }
+    this.valid = valid;
   }
 
   /** Gives storage to every port up to and including `port`, bucket by bucket. */

@@ -168,12 +168,17 @@ export class Trace {
   }
 }
 
-/** Op names of hypercall records, by code: evtchn ops 0..14, grant ops 100+, others 200+. */
+/**
+ * Op names of hypercall records, by code: evtchn ops 0..14, grant ops 100+,
+ * others 200+, Xen 2.0.0's evtchn ops 400 + cmd. HYPERCALL_OP_CODES maps a
+ * name back to today's op only: 2.0.0's ops reuse names under other codes and
+ * register with byName = false.
+ */
 export const HYPERCALL_OP_NAMES = new Map<number, string>();
 export const HYPERCALL_OP_CODES = new Map<string, number>();
-export function registerHypercallOp(code: number, name: string): void {
+export function registerHypercallOp(code: number, name: string, byName = true): void {
   HYPERCALL_OP_NAMES.set(code, name);
-  HYPERCALL_OP_CODES.set(name, code);
+  if (byName) HYPERCALL_OP_CODES.set(name, code);
 }
 
 /** Decodes record i of a chunk into its object form. */
