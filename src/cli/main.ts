@@ -94,7 +94,7 @@ function runCommand(args: string[]): number {
   }
 
   if (values.json) {
-    const out = { ok: result.ok, file, name: scenario.name, seed: result.hv.seed, abi: scenario.abi, failures: result.failures, steps: result.steps };
+    const out = { ok: result.ok, file, name: scenario.name, seed: result.hv.seed, xen: scenario.xen, abi: scenario.abi, failures: result.failures, steps: result.steps, consoles: result.consoles };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else printHuman(scenario.name, result, file);
   return result.ok ? 0 : 1;
@@ -136,6 +136,11 @@ function printHuman(name: string, r: RunResult, file: string): void {
     const mark = s.ok ? 'ok  ' : 'FAIL';
     const res = s.ret === undefined ? '' : `  → ${s.ret}${s.out ? ' ' + Object.entries(s.out).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ') : ''}`;
     out.push(`  ${mark} ${String(s.index).padStart(3)}  ${fmtTime(s.t).padStart(9)}  ${s.label}${res}`);
+  }
+  for (const [name, text] of Object.entries(r.consoles)) {
+    out.push(`── console of ${name} ${'─'.repeat(Math.max(3, 60 - name.length))}`);
+    const body = text.replace(/\r\n/g, '\n').replace(/\r/g, '');
+    out.push(body.endsWith('\n') ? body.slice(0, -1) : body);
   }
   for (const f of r.failures) out.push(formatProblem({ ...f, message: f.message }));
   const held = r.steps.filter((s) => s.ok).length;

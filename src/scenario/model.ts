@@ -42,8 +42,12 @@ export interface SaveSpec {
   readonly path: string;
 }
 
+/** The guest kernel a domain boots: the default one, or Plan 9 on Xen 2.0. */
+export type KernelName = 'default' | 'plan9';
+
 export interface DomainSpec {
   readonly name: string;
+  readonly kernel: KernelName;
   readonly domid: number;
   readonly vcpus: number;
   readonly pirqs: readonly number[];
@@ -77,7 +81,8 @@ export type Step =
   | (StepBase & { readonly kind: 'run'; readonly ns: number })
   | (StepBase & { readonly kind: 'lifecycle'; readonly action: LifecycleAction; readonly domain: NumArg; readonly reason?: ShutdownReason })
   | (StepBase & { readonly kind: 'virq'; readonly domain: NumArg; readonly virq: NumArg; readonly vcpu: NumArg })
-  | (StepBase & { readonly kind: 'pirq'; readonly domain: NumArg; readonly pirq: NumArg });
+  | (StepBase & { readonly kind: 'pirq'; readonly domain: NumArg; readonly pirq: NumArg })
+  | (StepBase & { readonly kind: 'type'; readonly domain: NumArg; readonly text: string });
 
 export interface Scenario {
   readonly file: string;

@@ -8,6 +8,9 @@ import { EINVAL, ESRCH, retName } from '../core/abi/errno.js';
 import { ECS_NAMES, FIFO_L, VIRQS, VIRQ_PER_VCPU } from '../core/abi/evtchn.js';
 import { gntstByName } from '../core/abi/grant.js';
 import { defaultKernel, type DefaultKernel } from '../core/guest/kernel.js';
+import { plan9Kernel } from '../core/guest/plan9.js';
+import { Xen2Dom0Kernel, xen2Dom0Kernel } from '../core/tools/dom0.js';
+import { utf8, utf8Decode } from '../core/util/bytes.js';
 import { BackRing, FrontRing } from '../core/guest/ring.js';
 import type { Domain } from '../core/hv/domain.js';
 import { eventPage } from '../core/hv/event_fifo.js';
@@ -33,6 +36,8 @@ export interface Failure {
 export interface StepResult {
   index: number;
   line: number;
+  /** What the step does: the op's name for a hypercall, else the step's key (check, run, mask, ring_push, ...). */
+  action: string;
   label: string;
   /** Virtual time when the step ran, ns. */
   t: number;
@@ -45,6 +50,8 @@ export interface RunResult {
   ok: boolean;
   failures: Failure[];
   steps: StepResult[];
+  /** Each domain's console output so far, by domain name (domains with a console only). */
+  consoles: Record<string, string>;
   hv: Hypervisor;
 }
 
@@ -74,9 +81,41 @@ class Run {
     opts.onMachine?.(this.hv);
     for (const d of sc.domains) {
       const cfg = { name: d.name, vcpus: d.vcpus, pirqs: d.pirqs, memoryPages: d.memoryPages, cmdline: d.cmdline };
-      this.hv.createDomain(d.maxEvtchnPort === undefined ? cfg : { ...cfg, maxEvtchnPort: d.maxEvtchnPort }, defaultKernel(sc.abi));
+      const dom = this.hv.createDomain(d.maxEvtchnPort === undefined ? cfg : { ...cfg, maxEvtchnPort: d.maxEvtchnPort });
+      if (d.kernel === 'plan9') {
+        // xend builds the control channel and writes it into start_info before the kernel boots.
+        const out = this.consoleOf(dom.name);
+        this.dom0Xend()!.createControlChannel(dom, { write: (b) => out(b) });
+      }
+      this.hv.boot(dom, d.kernel === 'plan9' ? plan9Kernel() : d.domid === 0 && sc.xen === '2.0' ? xen2Dom0Kernel() : defaultKernel(sc.abi));
     }
     this.hv.trace.flush();
+  }
+
+  /** Console bytes by domain name, in arrival order. */
+  private readonly consoles = new Map<string, number[]>();
+
+  private consoleOf(name: string): (bytes: Uint8Array) => number {
+    const bytes: number[] = [];
+    this.consoles.set(name, bytes);
+    return (b) => {
+      for (const x of b) bytes.push(x);
+      return b.length;
+    };
+  }
+
+  /** dom0's kernel when it runs xend (Xen 2.0), else undefined. */
+  private dom0Xend(): Xen2Dom0Kernel | undefined {
+    const k = this.hv.domain(0)?.kernel;
+    return k instanceof Xen2Dom0Kernel ? k : undefined;
+  }
+
+  consoleTexts(): Record<string, string> {
+    const out: Record<string, string> = {};
+    const xend = this.dom0Xend();
+    if (xend !== undefined) out[this.hv.domain(0)!.name] = xend.console.join('');
+    for (const [name, bytes] of this.consoles) out[name] = utf8Decode(Uint8Array.from(bytes));
+    return out;
   }
 
   fail(at: { pos: Pos; path: string }, message: string, expected?: unknown, found?: unknown): void {
@@ -106,7 +145,7 @@ class Run {
   runAll(): RunResult {
     this.sc.steps.forEach((s, i) => this.runStep(s, i));
     this.hv.trace.flush();
-    return { ok: this.failures.length === 0, failures: this.failures, steps: this.results, hv: this.hv };
+    return { ok: this.failures.length === 0, failures: this.failures, steps: this.results, consoles: this.consoleTexts(), hv: this.hv };
   }
 
   /** The domain a guest-side step runs in: it must exist and its vCPUs must be running. */
@@ -133,7 +172,7 @@ class Run {
         else this.fail(save, `cannot save "${save.field}": this step gave ${v === undefined ? 'no such field' : JSON.stringify(v)}${typeof result.ret === 'string' && result.ret !== '0' ? ` (it returned ${result.ret})` : ''}`);
       }
     }
-    const r: StepResult = { index, line: s.pos.line, label: this.liveLabel ?? s.label, t, ok: this.stepOk };
+    const r: StepResult = { index, line: s.pos.line, action: actionOf(s), label: this.liveLabel ?? s.label, t, ok: this.stepOk };
     if (result !== undefined) {
       const { ret, ...out } = result;
       if (typeof ret === 'string') r.ret = ret;
@@ -222,6 +261,18 @@ class Run {
         else if (VIRQS[virq]!.type === VIRQ_PER_VCPU) sendGuestVcpuVirq(hv, d, vcpu, virq);
         else sendGuestDomainVirq(hv, d, virq);
         return undefined;
+      }
+      case 'type': {
+        const id = this.value(s.domain);
+        if (id === undefined) return undefined;
+        const xend = this.dom0Xend();
+        const d = hv.domain(id);
+        if (d === undefined || xend === undefined || !xend.xend.has(id)) {
+          this.fail(s.domain, d === undefined ? `domain ${id} does not exist (any more): nothing to type at` : `${d.name} has no console on the control interface (give it kernel: plan9 under xen: "2.0")`);
+          return undefined;
+        }
+        const accepted = xend.xend.consoleInput(id, utf8(s.text));
+        return { ret: '0', accepted };
       }
       case 'pirq': {
         const d = this.domain(s.domain);
@@ -338,6 +389,13 @@ class Run {
     const d = this.domain(s.domain);
     if (d === undefined) return;
     const actual: Record<string, unknown> = {};
+    const wantConsole = s.checks.get('console');
+    if (wantConsole !== undefined && 'scalar' in wantConsole) {
+      const text = this.consoleTexts()[d.name];
+      if (text === undefined) this.fail(wantConsole, `${d.name} has no console`);
+      else if (!text.includes(String(wantConsole.scalar))) this.fail(wantConsole, `console: expected to contain ${JSON.stringify(wantConsole.scalar)}, found ${JSON.stringify(text.slice(-200))}`, wantConsole.scalar, text);
+      return;
+    }
     if (s.port !== undefined) {
       const port = this.value(s.port);
       if (port === undefined) return;
@@ -421,6 +479,19 @@ class Run {
 }
 
 const opSend = OPS.get('send')!;
+
+function actionOf(s: Step): string {
+  switch (s.kind) {
+    case 'hypercall':
+      return s.op.name;
+    case 'lifecycle':
+      return s.action;
+    case 'ring':
+      return `ring_${s.action}`;
+    default:
+      return s.kind;
+  }
+}
 
 function kernel(d: Domain): DefaultKernel {
   return d.kernel as DefaultKernel;

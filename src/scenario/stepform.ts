@@ -14,12 +14,13 @@ import { opsFor } from '../core/hv/hypercall_xen2.js';
 import * as xen2 from '../core/abi/xen2.js';
 import { DEFAULT_MEMORY_PAGES, FIRST_FREE_GFN } from '../core/hv/hypervisor.js';
 import { didYouMean, ScenarioInputError, type Pos, type Problem } from './errors.js';
-import type { Abi, XenVersion, ArgValue, CopySideArgs, DomainSpec, ExpectNode, LifecycleAction, NumArg, RingAction, SaveSpec, Scenario, Step } from './model.js';
+import type { Abi, XenVersion, KernelName, ArgValue, CopySideArgs, DomainSpec, ExpectNode, LifecycleAction, NumArg, RingAction, SaveSpec, Scenario, Step } from './model.js';
 import { Cursor, parseYaml, type Source } from './source.js';
 
 const TOP_KEYS = ['name', 'description', 'xen', 'abi', 'seed', 'domains', 'steps'];
 const DOMAIN_KEYS = ['name', 'vcpus', 'pirqs', 'memory', 'max_evtchn_port', 'cmdline', 'kernel'];
 const PORT_CHECK_KEYS = ['domain', 'port', 'state', 'pending', 'masked', 'delivered', 'vcpu', 'linked', 'priority'];
+const CONSOLE_CHECK_KEYS = ['domain', 'console'];
 const VCPU_CHECK_KEYS = ['domain', 'vcpu', 'upcall_pending', 'upcall_mask', 'pending_sel', 'ready'];
 const LIFECYCLE: readonly LifecycleAction[] = ['pause', 'unpause', 'shutdown', 'destroy'];
 const LOCAL_ACTIONS = ['mask', 'clear_mask', 'upcall_mask', 'grant_access', 'end_access'];
@@ -32,7 +33,8 @@ const RING_ACTIONS: Record<string, { action: RingAction; keys: string[]; require
   ring_respond: { action: 'respond', keys: ['ring', 'count'], required: ['ring'] },
   ring_final_check: { action: 'final_check', keys: ['ring'], required: ['ring'] },
 };
-const STEP_ACTIONS = ['op', 'check', 'run', ...LIFECYCLE, ...LOCAL_ACTIONS, 'virq', 'pirq', ...Object.keys(RING_ACTIONS)];
+const STEP_ACTIONS = ['op', 'check', 'run', ...LIFECYCLE, ...LOCAL_ACTIONS, 'virq', 'pirq', 'type', ...Object.keys(RING_ACTIONS)];
+const KERNELS = ['default', 'plan9'];
 /** Keys any step may carry besides its action. */
 const STEP_COMMON = ['as', 'vcpu', 'args', 'expect', 'save'];
 
@@ -267,11 +269,19 @@ class Compiler {
       const mc = d.get('memory');
       const memoryPages = mc.exists ? this.memory(mc) ?? DEFAULT_MEMORY_PAGES : DEFAULT_MEMORY_PAGES;
       const kc = d.get('kernel');
-      if (kc.exists && kc.scalar() !== 'default') this.problem(kc, `unknown kernel ${kc.describe()}`, 'the step form has the default kernel only');
+      let kernel: KernelName = 'default';
+      if (kc.exists) {
+        const k = kc.scalar();
+        if (typeof k === 'string' && KERNELS.includes(k)) kernel = k as KernelName;
+        else this.problem(kc, `unknown kernel ${kc.describe()}`, didYouMean(String(k), KERNELS) ?? `kernels are: ${KERNELS.join(', ')}`);
+        if (kernel === 'plan9' && this.xenVersion !== '2.0') this.problem(kc, 'the plan9 kernel boots on Xen 2.0', 'add xen: "2.0" to the scenario');
+        if (kernel === 'plan9' && i === 0) this.problem(kc, 'dom0 runs xend, not plan9', 'give plan9 to a guest');
+      }
       const xc = d.get('max_evtchn_port');
       const cc = d.get('cmdline');
       const spec: DomainSpec = {
         name,
+        kernel,
         domid: i,
         vcpus,
         pirqs,
@@ -327,6 +337,7 @@ class Compiler {
     }
     if ((LIFECYCLE as readonly string[]).includes(action)) return this.lifecycleStep(c, base, action as LifecycleAction);
     if (action === 'virq' || action === 'pirq') return this.raiseStep(c, base, action);
+    if (action === 'type') return this.typeStep(c, base);
     if (action in RING_ACTIONS) return this.ringStep(c, base, action);
     return this.localStep(c, base, action);
   }
@@ -524,6 +535,14 @@ class Compiler {
       return undefined;
     }
     const hasPort = k.has('port');
+    if (k.has('console')) {
+      this.unknownKeys(k, CONSOLE_CHECK_KEYS, 'a console check');
+      const domain = this.domainRef(k.get('domain'));
+      const text = this.string(k.get('console'), 'text the console should contain');
+      if (domain === undefined || text === undefined) return undefined;
+      const checks = new Map<string, ExpectNode>([['console', { pos: k.get('console').pos(), path: k.get('console').path, scalar: text }]]);
+      return { ...base, kind: 'check', domain, checks, label: `check ${String(k.get('domain').scalar())} console` };
+    }
     this.unknownKeys(k, hasPort ? PORT_CHECK_KEYS : VCPU_CHECK_KEYS, hasPort ? 'a port check' : 'a vCPU check');
     if (!k.has('domain')) {
       this.problem(k, 'a check needs "domain"');
@@ -580,6 +599,21 @@ class Compiler {
     if (domain === undefined) return undefined;
     const step: Step = { ...base, kind: 'lifecycle', action, domain, label: `${action} ${String(domainC.scalar())}`, ...(reason ? { reason } : action === 'shutdown' ? { reason: 'poweroff' as const } : {}) };
     return withExtras(step, expect, undefined);
+  }
+
+  /** Console input: `type: { domain, text }`, typed at the domain's console. */
+  private typeStep(c: Cursor, base: { pos: Pos; path: string }): Step | undefined {
+    this.unknownKeys(c, ['type'], 'a type step');
+    const v = c.get('type');
+    if (!v.isMap()) {
+      this.problem(v, `expected { domain, text }, found ${v.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(v, ['domain', 'text'], 'a type step');
+    const domain = this.domainRef(v.get('domain'));
+    const text = typeof v.get('text').scalar() === 'string' ? (v.get('text').scalar() as string) : this.string(v.get('text'), 'the text typed');
+    if (domain === undefined || text === undefined) return undefined;
+    return { ...base, kind: 'type', domain, text, label: `type ${JSON.stringify(text)} at ${String(v.get('domain').scalar())}'s console` };
   }
 
   private raiseStep(c: Cursor, base: { pos: Pos; path: string }, action: 'virq' | 'pirq'): Step | undefined {

@@ -92,6 +92,19 @@ describe('xenlab run', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('prints each console after the steps: Plan 9 booting on Xen 2.0, answered at its root prompt', () => {
+    const plan9 = join(import.meta.dirname, '../../scenarios/plan9-boot.yaml');
+    const r = xenlab('run', plan9);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/── console of dom0 ─+\nxend: domain 1 \(plan9\): control channel dom0:1 <-> plan9:1, console on tcp port 9601/);
+    expect(r.out).toMatch(/── console of plan9 ─+\n\nPlan 9 from Bell Labs on Xen 2\.0\n/);
+    expect(r.out).toContain('root is from (local, tcp)[local]: local\nfossil: root from local disk');
+    const j = JSON.parse(xenlab('run', plan9, '--json').out) as { xen: string; consoles: Record<string, string> };
+    expect(j.xen).toBe('2.0');
+    // The raw stream keeps what printk wrote: a "\r" after every "\n" (console.c's kcons_write).
+    expect(j.consoles.plan9).toContain('init: starting /bin/rc\n\rterm% ');
+  });
+
   it('leaves no trace file behind when the trace cannot be written', () => {
     const r = xenlab('run', EXAMPLE, '--trace', '/nonexistent-dir/t.jsonl');
     expect(r.code).toBe(2);

@@ -19,6 +19,8 @@ const EXAMPLES = readdirSync(DIR)
 interface JsonStep {
   index: number;
   line: number;
+  /** The op's name for a hypercall, else the step's key. */
+  action: string;
   label: string;
   ret?: string;
   out?: Record<string, unknown>;
@@ -67,7 +69,7 @@ const GNTTAB_OPS = ['gnttab_map_grant_ref', 'gnttab_unmap_grant_ref', 'gnttab_se
 const OTHER_OPS = ['set_periodic_timer', 'stop_periodic_timer', 'set_virq_handler'];
 const STEP_KINDS = [
   'mask', 'clear_mask', 'upcall_mask', 'grant_access', 'end_access', 'check', 'run',
-  'pause', 'unpause', 'shutdown', 'destroy', 'virq', 'pirq',
+  'pause', 'unpause', 'shutdown', 'destroy', 'virq', 'pirq', 'type',
   'ring_init', 'ring_attach', 'ring_request', 'ring_respond', 'ring_push', 'ring_consume', 'ring_final_check',
 ];
 const ERRNOS = ['ESRCH', 'EPERM', 'EINVAL', 'ENOENT', 'EEXIST', 'EBUSY', 'ENOSPC', 'ENOSYS', 'EOPNOTSUPP', 'EACCES'];
@@ -110,24 +112,6 @@ const ERRORS_BY_OP: Record<string, string[]> = {
   destroy: ['ESRCH'],
 };
 
-const LIFECYCLE = ['pause', 'unpause', 'shutdown', 'destroy'];
-
-/**
- * What a step did, from its label: "guest send port=1" (an op), "guest mask 3",
- * "front grants ref 8 to dom0", "check guest port 1", "run 1ms", "pause guest",
- * "Xen raises VIRQ_DEBUG in guest", "PIRQ 5 fires for guest", "dom0 ring_push blk".
- */
-function stepKind(label: string): string {
-  if (label.startsWith('check ')) return 'check';
-  if (label.startsWith('run ')) return 'run';
-  if (label.startsWith('Xen raises ')) return 'virq';
-  if (label.startsWith('PIRQ ')) return 'pirq';
-  const [first = '', second = ''] = label.split(' ');
-  if (LIFECYCLE.includes(first)) return first;
-  if (second === 'grants') return 'grant_access';
-  if (second === 'ends') return 'end_access';
-  return second;
-}
 
 /** The errno or GNTST_ name a step returned, if it is an error. */
 function errorOf(step: JsonStep): string | undefined {
@@ -149,7 +133,7 @@ function coverage(): Coverage {
     const json = run(file).json;
     if (json === undefined) continue;
     for (const step of json.steps) {
-      const kind = stepKind(step.label);
+      const kind = step.action;
       c.kinds.add(kind);
       const err = errorOf(step);
       if (err === undefined) continue;

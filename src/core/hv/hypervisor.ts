@@ -161,12 +161,16 @@ export class Hypervisor {
     this.byId[domid] = d;
     this.buildPages(d, cfg.cmdline ?? '');
     this.traceDomain(d, 'create', { name: d.name });
-    if (kernel !== undefined) {
-      d.kernel = kernel(this, d);
-      this.traceDomain(d, 'boot');
-      d.kernel.boot();
-    }
+    if (kernel !== undefined) this.boot(d, kernel);
     return d;
+  }
+
+  /** Starts a domain's kernel: after createDomain, once the toolstack has set up what it reads at boot. */
+  boot(d: Domain, kernel: KernelFactory): void {
+    if (d.kernel !== null) throw new Error(`${d.name} has booted already`);
+    d.kernel = kernel(this, d);
+    this.traceDomain(d, 'boot');
+    d.kernel.boot();
   }
 
   /**
@@ -195,11 +199,7 @@ export class Hypervisor {
     evtchn2.initEventChannelsXen2(this, d);
     this.buildPagesXen2(d, cfg.cmdline ?? '', (isDom0 ? xen2.SIF_PRIVILEGED | xen2.SIF_INITDOMAIN : 0) | flags);
     this.traceDomain(d, 'create', { name: d.name });
-    if (kernel !== undefined) {
-      d.kernel = kernel(this, d);
-      this.traceDomain(d, 'boot');
-      d.kernel.boot();
-    }
+    if (kernel !== undefined) this.boot(d, kernel);
     return d;
   }
 

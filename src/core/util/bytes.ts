@@ -31,3 +31,29 @@ export function readCString(page: Uint8Array, offset: number, max: number): stri
   }
   return s;
 }
+
+/** Text from UTF-8 bytes; a malformed sequence becomes U+FFFD. */
+export function utf8Decode(bytes: Uint8Array): string {
+  let s = '';
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    // Continuation bytes after the lead byte: 0, 1, 2 or 3; -1 for a byte that cannot lead.
+    const need = b < 0x80 ? 0 : b >= 0xc2 && b < 0xe0 ? 1 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xf0 && b < 0xf5 ? 3 : -1;
+    let c = need <= 0 ? b : b & (0x3f >> need);
+    let k = 1;
+    for (; k <= need; k++) {
+      const x = bytes[i + k];
+      if (x === undefined || (x & 0xc0) !== 0x80) break;
+      c = (c << 6) | (x & 0x3f);
+    }
+    if (need < 0 || k <= need) {
+      s += '\ufffd';
+      i++;
+      continue;
+    }
+    s += String.fromCodePoint(c);
+    i += need + 1;
+  }
+  return s;
+}
