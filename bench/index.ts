@@ -1,7 +1,7 @@
 /**
  * XenLab benchmarks: `npm run bench` prints a fixed-width table,
  * `npm run bench -- --json` prints the same rows as JSON.
- * `--only=hot|trace|domains|ports` runs one group (for profiling).
+ * `--only=hot|trace|domains|ports|console` runs one group (for profiling).
  *
  * Every event counted below is a guest handler call (Guest.onEvent), read back
  * from the kernels' delivery counters after the timed loop and checked against
@@ -14,7 +14,11 @@ import { VIRQ_TIMER } from '../src/core/abi/evtchn.js';
 import type { Domain } from '../src/core/hv/domain.js';
 import { Hypervisor } from '../src/core/hv/hypervisor.js';
 import { sendFast } from '../src/core/hv/hypercall.js';
-import { defaultKernel, type DefaultKernel } from '../src/core/guest/kernel.js';
+import { GuestCtrlIf } from '../src/core/guest/ctrl_if.js';
+import { defaultKernel, DefaultKernel } from '../src/core/guest/kernel.js';
+import { XenCons } from '../src/core/guest/xencons.js';
+import { xen2Dom0Kernel, type Xen2Dom0Kernel } from '../src/core/tools/dom0.js';
+import { XU_BUFFER_SIZE } from '../src/core/tools/xu.js';
 import { TRACE_CHUNK, TraceChunk, TraceStore } from '../src/core/sim/trace.js';
 
 interface Row {
@@ -294,6 +298,146 @@ function benchPorts(abi: '2l' | 'fifo', steps: number[]): void {
 }
 
 // ---------------------------------------------------------------------------
+// 5: the Xen 2.0 console over the control interface, both directions, on the real machine
+
+/** A guest with the 2.0 control interface and console driver, nothing else (the writer is the bench). */
+class ConsoleGuest extends DefaultKernel {
+  ctrlPort = 0;
+  ctrl!: GuestCtrlIf;
+  cons!: XenCons;
+  override boot(): void {
+    super.boot();
+    this.ctrlPort = this.hv.domainControllerEvtchn(this.d);
+    this.ctrl = new GuestCtrlIf(this.d.sharedInfo, () => void this.send(this.ctrlPort));
+    this.cons = new XenCons(this.ctrl);
+  }
+  override onEvent(port: number, vcpu: number): void {
+    super.onEvent(port, vcpu);
+    if (port === this.ctrlPort) this.ctrl.interrupt();
+  }
+}
+
+/** The byte stream both directions carry: pseudo-random with a period (PAT_LEN) that no chunk size divides. */
+const PAT_LEN = (1 << 20) + 4093;
+const PATTERN = (() => {
+  const p = new Uint8Array(PAT_LEN + 65536);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < p.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    p[i] = i < PAT_LEN ? x & 0xff : p[i - PAT_LEN]!;
+  }
+  return p;
+})();
+
+/** Counts bytes in arrival order, checking each against the pattern. */
+class StreamCheck {
+  pos = 0;
+  bad = -1;
+  take(bytes: Uint8Array): void {
+    let at = this.pos % PAT_LEN;
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i] !== PATTERN[at] && this.bad < 0) this.bad = this.pos + i;
+      if (++at === PAT_LEN) at = 0;
+    }
+    this.pos += bytes.length;
+  }
+}
+
+function consoleMachine(client: StreamCheck) {
+  const hv = new Hypervisor({ seed: 1, xen: '2.0' });
+  const dom0 = hv.createDomain({ name: 'dom0' }, xen2Dom0Kernel());
+  const x = dom0.kernel as Xen2Dom0Kernel;
+  const g = hv.createDomain({ name: 'guest' });
+  x.createControlChannel(g, {
+    write(b) {
+      client.take(b);
+      return b.length;
+    },
+  });
+  hv.boot(g, (h, d) => new ConsoleGuest(h, d));
+  hv.run(1_000_000);
+  return { hv, x, g, k: g.kernel as ConsoleGuest };
+}
+
+interface StreamResult {
+  bytes: number;
+  ns: number;
+  virtualNs: number;
+  ok: boolean;
+  note: string;
+}
+
+/**
+ * Guest → dom0: a process writes `total` bytes through the tty (XenCons.ttyWrite, 4 KiB at a time).
+ * When the 4 KiB wbuf is full the writer waits while virtual time advances (event by event: xend's
+ * upcall, its responses, the guest's upcall and tx tasklet freeing ring slots).
+ */
+function consoleOutput(total: number): StreamResult {
+  const check = new StreamCheck();
+  const { hv, x, g, k } = consoleMachine(check);
+  const cons = k.cons;
+  const v0 = hv.now;
+  const t0 = nowNs();
+  let written = 0;
+  while (written < total) {
+    const at = written % PAT_LEN;
+    const n = cons.ttyWrite(PATTERN.subarray(at, at + Math.min(4096, total - written)));
+    written += n;
+    if (n === 0 && !hv.step()) throw new Error('console output bench: wbuf full and nothing queued');
+  }
+  while (cons.pending() > 0 && hv.step());
+  hv.run(100_000);
+  const ns = Number(nowNs() - t0);
+  const dc = x.xend.get(g.domid);
+  const ok = check.pos === total && check.bad < 0 && dc.console.outputDropped === 0 && cons.kernelDropped === 0;
+  const note = `${fmtNum(total / 2 ** 20)} MiB ${ok ? 'arrived in order' : `MISMATCH: ${check.pos} bytes, first bad at ${check.bad}`}; ${cons.messagesSent} messages; virtual ${fmtNum(total / ((hv.now - v0) / 1e9) / 1e6)} MB/s`;
+  return { bytes: total, ns, virtualNs: hv.now - v0, ok, note };
+}
+
+/**
+ * dom0 → guest: bytes typed at xend's console (consoleInput, 4 KiB at a time into its 64 KiB wbuf),
+ * cut into CMSG_CONSOLE requests on the rx ring and read by the guest's rx tasklet into its tty.
+ */
+function consoleInput(total: number): StreamResult {
+  const check = new StreamCheck();
+  const { hv, x, g, k } = consoleMachine(new StreamCheck());
+  k.cons.open((b) => check.take(b));
+  const v0 = hv.now;
+  const t0 = nowNs();
+  const wbuf = x.xend.get(g.domid).console.wbuf;
+  let fed = 0;
+  while (fed < total) {
+    // The client sends only what xend's buffer has room for (xend would drop the rest).
+    const room = XU_BUFFER_SIZE - wbuf.used();
+    const at = fed % PAT_LEN;
+    const n = room === 0 ? 0 : x.xend.consoleInput(g.domid, PATTERN.subarray(at, at + Math.min(4096, total - fed, room)));
+    fed += n;
+    if (n === 0 && !hv.step()) throw new Error('console input bench: xend buffer full and nothing queued');
+  }
+  while (check.pos < total && hv.step());
+  const ns = Number(nowNs() - t0);
+  const dc = x.xend.get(g.domid);
+  const ok = check.pos === total && check.bad < 0 && dc.console.inputDropped === 0;
+  const note = `${fmtNum(total / 2 ** 20)} MiB ${ok ? 'arrived in order' : `MISMATCH: ${check.pos} bytes, first bad at ${check.bad}`}; virtual ${fmtNum(total / ((hv.now - v0) / 1e9) / 1e6)} MB/s`;
+  return { bytes: total, ns, virtualNs: hv.now - v0, ok, note };
+}
+
+function benchConsole(): void {
+  const target = 20;
+  for (const [label, fn] of [
+    ['guest output -> xend console (ttyWrite)', consoleOutput],
+    ['xend console input -> guest tty', consoleInput],
+  ] as const) {
+    fn(4 << 20); // warm-up
+    const r = fn(48 << 20);
+    const mbs = r.bytes / (r.ns / 1e9) / 1e6;
+    rows.push({ name: `5. Xen 2.0 console, ${label}`, value: mbs, unit: 'MB/s', target: `>= ${target}`, pass: r.ok && mbs >= target, note: `${r.note}; ${fmtNum(r.ns / 1e9)} s` });
+  }
+}
+
+// ---------------------------------------------------------------------------
 
 function fmtNum(x: number): string {
   if (!Number.isFinite(x)) return String(x);
@@ -329,6 +473,7 @@ function main(): void {
     benchPorts('2l', [64, 1024, 4095]);
     benchPorts('fifo', [1024, 16384, 131071]);
   }
+  if (ONLY === undefined || ONLY === 'console') benchConsole();
   const secs = Number(nowNs() - t0) / 1e9;
   if (JSON_OUT) {
     console.log(JSON.stringify({ node: process.version, seconds: secs, rows: rows.map((r) => ({ ...r, name: r.name.trim() })) }, null, 2));

@@ -68,6 +68,11 @@ interface StepBase {
 
 export type LifecycleAction = 'pause' | 'unpause' | 'shutdown' | 'destroy';
 
+/** xm shutdown's reasons in Xen 2.0 (XendDomain.domain_shutdown): halt goes out as poweroff. */
+export const XEND_SHUTDOWN_REASONS = ['poweroff', 'reboot', 'suspend', 'halt'] as const;
+/** A shutdown step's reason: the hypervisor's (today) or xend's (Xen 2.0). */
+export type LifecycleReason = ShutdownReason | (typeof XEND_SHUTDOWN_REASONS)[number];
+
 export type RingAction = 'init' | 'attach' | 'request' | 'push' | 'consume' | 'respond' | 'final_check';
 
 export type Step =
@@ -79,7 +84,7 @@ export type Step =
   | (StepBase & { readonly kind: 'ring'; readonly as: NumArg; readonly action: RingAction; readonly ring: string; readonly args: ReadonlyMap<string, NumArg> })
   | (StepBase & { readonly kind: 'check'; readonly domain: NumArg; readonly port?: NumArg; readonly vcpu?: NumArg; readonly checks: ReadonlyMap<string, ExpectNode> })
   | (StepBase & { readonly kind: 'run'; readonly ns: number })
-  | (StepBase & { readonly kind: 'lifecycle'; readonly action: LifecycleAction; readonly domain: NumArg; readonly reason?: ShutdownReason })
+  | (StepBase & { readonly kind: 'lifecycle'; readonly action: LifecycleAction; readonly domain: NumArg; readonly reason?: LifecycleReason })
   | (StepBase & { readonly kind: 'virq'; readonly domain: NumArg; readonly virq: NumArg; readonly vcpu: NumArg })
   | (StepBase & { readonly kind: 'pirq'; readonly domain: NumArg; readonly pirq: NumArg })
   | (StepBase & { readonly kind: 'type'; readonly domain: NumArg; readonly text: string });

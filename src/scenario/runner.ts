@@ -3,13 +3,14 @@
  * virtual time, `run` advancing it; expectations and checks compared
  * partially (only what is written). Failures are collected, never thrown.
  */
-import { DOMID_SELF, SHUTDOWN_REASONS } from '../core/abi/domid.js';
+import { DOMID_SELF, SHUTDOWN_REASONS, type ShutdownReason } from '../core/abi/domid.js';
 import { EINVAL, ESRCH, retName } from '../core/abi/errno.js';
 import { ECS_NAMES, FIFO_L, VIRQS, VIRQ_PER_VCPU } from '../core/abi/evtchn.js';
 import { gntstByName } from '../core/abi/grant.js';
 import { defaultKernel, type DefaultKernel } from '../core/guest/kernel.js';
 import { plan9Kernel } from '../core/guest/plan9.js';
 import { Xen2Dom0Kernel, xen2Dom0Kernel } from '../core/tools/dom0.js';
+import type { ShutdownReason as XendShutdownReason } from '../core/tools/xend.js';
 import { utf8, utf8Decode } from '../core/util/bytes.js';
 import { BackRing, FrontRing } from '../core/guest/ring.js';
 import type { Domain } from '../core/hv/domain.js';
@@ -243,8 +244,9 @@ class Run {
         if (id === undefined) return undefined;
         const d = hv.domain(id);
         if (d === undefined) return { ret: retName(-ESRCH) };
+        if (s.action === 'shutdown' && hv.xen === '2.0') return this.xmShutdown(s, d);
         const ret =
-          s.action === 'pause' ? hv.pause(d) : s.action === 'unpause' ? hv.unpause(d) : s.action === 'destroy' ? hv.destroy(d) : hv.shutdown(d, s.reason ?? SHUTDOWN_REASONS[0]);
+          s.action === 'pause' ? hv.pause(d) : s.action === 'unpause' ? hv.unpause(d) : s.action === 'destroy' ? hv.destroy(d) : hv.shutdown(d, (s.reason ?? SHUTDOWN_REASONS[0]) as ShutdownReason);
         if (ret !== 0 && s.expect === undefined) this.fail(s, `${s.action} of ${d.name} failed with ${retName(ret)}`);
         return { ret: retName(ret) };
       }
@@ -282,6 +284,25 @@ class Run {
         return { ret: '0', port };
       }
     }
+  }
+
+  /**
+   * Xen 2.0's shutdown is xend's (xm shutdown): CMSG_SHUTDOWN over the
+   * domain's control channel, answered and carried out by the guest when time
+   * runs. A domain without a channel cannot be asked.
+   */
+  private xmShutdown(s: Extract<Step, { kind: 'lifecycle' }>, d: Domain): Record<string, unknown> | undefined {
+    const x = this.dom0Xend();
+    if (x === undefined || !x.xend.has(d.domid)) {
+      this.fail(
+        s.domain,
+        `${d.name} has no control channel: in Xen 2.0 the toolstack (xend) asks a domain to shut down over it (CMSG_SHUTDOWN), and only kernel: plan9 guests have one; ` +
+          `a guest can shut itself down with op: sched_shutdown, or the toolstack can destroy it`,
+      );
+      return undefined;
+    }
+    const id = x.shutdownDomain(d.domid, (s.reason ?? 'poweroff') as XendShutdownReason);
+    return { ret: '0', id };
   }
 
   private resolveArgs(args: ReadonlyMap<string, ArgValue>): Record<string, unknown> | undefined {
@@ -386,16 +407,24 @@ class Run {
 
   /** The current value of each checkable field of a port or vCPU. */
   private check(s: Extract<Step, { kind: 'check' }>): void {
-    const d = this.domain(s.domain);
-    if (d === undefined) return;
-    const actual: Record<string, unknown> = {};
     const wantConsole = s.checks.get('console');
     if (wantConsole !== undefined && 'scalar' in wantConsole) {
-      const text = this.consoleTexts()[d.name];
-      if (text === undefined) this.fail(wantConsole, `${d.name} has no console`);
+      // What the console client received stays readable after the domain is gone.
+      const id = this.value(s.domain);
+      if (id === undefined) return;
+      const name = this.hv.domain(id)?.name ?? this.sc.domains.find((x) => x.domid === id)?.name;
+      if (name === undefined) {
+        this.fail(s.domain, `domain ${id} does not exist (any more)`);
+        return;
+      }
+      const text = this.consoleTexts()[name];
+      if (text === undefined) this.fail(wantConsole, `${name} has no console`);
       else if (!text.includes(String(wantConsole.scalar))) this.fail(wantConsole, `console: expected to contain ${JSON.stringify(wantConsole.scalar)}, found ${JSON.stringify(text.slice(-200))}`, wantConsole.scalar, text);
       return;
     }
+    const d = this.domain(s.domain);
+    if (d === undefined) return;
+    const actual: Record<string, unknown> = {};
     if (s.port !== undefined) {
       const port = this.value(s.port);
       if (port === undefined) return;

@@ -3,7 +3,7 @@
  * runner. Every problem is collected with its position; nothing runs unless
  * the whole document is sound.
  */
-import { DOMID_NAMES, SHUTDOWN_REASONS, type ShutdownReason } from '../core/abi/domid.js';
+import { DOMID_NAMES, SHUTDOWN_REASONS } from '../core/abi/domid.js';
 import { errnoByName, ERRNO_NAMES } from '../core/abi/errno.js';
 import { ECS_NAMES, VIRQS, virqByName } from '../core/abi/evtchn.js';
 import { gntstByName, GNTST_NAMES } from '../core/abi/grant.js';
@@ -14,7 +14,7 @@ import { opsFor } from '../core/hv/hypercall_xen2.js';
 import * as xen2 from '../core/abi/xen2.js';
 import { DEFAULT_MEMORY_PAGES, FIRST_FREE_GFN } from '../core/hv/hypervisor.js';
 import { didYouMean, ScenarioInputError, type Pos, type Problem } from './errors.js';
-import type { Abi, XenVersion, KernelName, ArgValue, CopySideArgs, DomainSpec, ExpectNode, LifecycleAction, NumArg, RingAction, SaveSpec, Scenario, Step } from './model.js';
+import { XEND_SHUTDOWN_REASONS, type Abi, type XenVersion, type KernelName, type ArgValue, type CopySideArgs, type DomainSpec, type ExpectNode, type LifecycleAction, type LifecycleReason, type NumArg, type RingAction, type SaveSpec, type Scenario, type Step } from './model.js';
 import { Cursor, parseYaml, type Source } from './source.js';
 
 const TOP_KEYS = ['name', 'description', 'xen', 'abi', 'seed', 'domains', 'steps'];
@@ -189,7 +189,7 @@ class Compiler {
         this.problem(c, `expected a whole number, found ${c.describe()}`);
         return undefined;
       }
-      const limits: Partial<Record<string, [number, number]>> = { domid: [0, 0xffff], u16: [0, 0xffff], u32: [-(2 ** 31), 2 ** 32 - 1], port: [-(2 ** 31), 2 ** 32 - 1], virq: [-(2 ** 31), 2 ** 32 - 1], u64: [0, Number.MAX_SAFE_INTEGER] };
+      const limits: Partial<Record<string, [number, number]>> = { domid: [0, 0xffff], u16: [0, 0xffff], shutdown_reason: [0, 0xff], u32: [-(2 ** 31), 2 ** 32 - 1], port: [-(2 ** 31), 2 ** 32 - 1], virq: [-(2 ** 31), 2 ** 32 - 1], u64: [0, Number.MAX_SAFE_INTEGER] };
       const lim = limits[kind];
       if (lim !== undefined && (v < lim[0] || v > lim[1])) {
         this.problem(c, `expected a ${kind === 'domid' ? 'domain id (16 bits)' : kind} value from ${lim[0]} to ${lim[1]}, found ${v}`);
@@ -213,6 +213,13 @@ class Compiler {
         return undefined;
       }
       if (kind === 'gnttab_flags') return this.flags(c, v);
+      if (kind === 'shutdown_reason') {
+        const names = this.xenVersion === '2.0' ? xen2.XEN2_SHUTDOWN_REASON_NAMES : SHUTDOWN_REASONS;
+        const n = names.indexOf(v);
+        if (n >= 0) return { ...at, value: n };
+        this.problem(c, `unknown shutdown reason "${v}"`, didYouMean(v, names) ?? `reasons are: ${names.join(', ')} (or a code 0..255)`);
+        return undefined;
+      }
     }
     if (kind === 'gnttab_flags' && c.isSeq()) return this.flags(c, c.items().map((i) => String(i.scalar())).join('|'));
     this.problem(c, `expected ${kindWords(kind)}, found ${c.describe()}`);
@@ -581,24 +588,28 @@ class Compiler {
   }
 
   private lifecycleStep(c: Cursor, base: { pos: Pos; path: string }, action: LifecycleAction): Step | undefined {
-    this.unknownKeys(c, [action, 'expect'], `a ${action} step`);
+    this.unknownKeys(c, [action, 'expect', ...(action === 'shutdown' && this.xenVersion === '2.0' ? ['save'] : [])], `a ${action} step`);
     const v = c.get(action);
     let domainC = v;
-    let reason: ShutdownReason | undefined;
+    let reason: LifecycleReason | undefined;
     if (v.isMap()) {
       this.unknownKeys(v, action === 'shutdown' ? ['domain', 'reason'] : ['domain'], `a ${action} step`);
       domainC = v.get('domain');
       if (action === 'shutdown' && v.has('reason')) {
+        // Xen 2.0: xend's reasons (xm shutdown; halt goes out as poweroff). Today: the hypervisor's.
+        const reasons: readonly string[] = this.xenVersion === '2.0' ? XEND_SHUTDOWN_REASONS : SHUTDOWN_REASONS;
         const r = v.get('reason').scalar();
-        if (typeof r === 'string' && (SHUTDOWN_REASONS as readonly string[]).includes(r)) reason = r as ShutdownReason;
-        else this.problem(v.get('reason'), `expected a shutdown reason (${SHUTDOWN_REASONS.join(', ')}), found ${v.get('reason').describe()}`, typeof r === 'string' ? didYouMean(r, SHUTDOWN_REASONS) : undefined);
+        if (typeof r === 'string' && reasons.includes(r)) reason = r as LifecycleReason;
+        else this.problem(v.get('reason'), `expected a shutdown reason (${reasons.join(', ')}), found ${v.get('reason').describe()}`, typeof r === 'string' ? didYouMean(r, reasons) : undefined);
       }
     }
     const domain = this.domainRef(domainC);
     const expect = this.expectBlock(c.get('expect'));
+    const save = c.has('save') ? this.saves(c.get('save'), undefined, ['ret', 'id']) : undefined;
     if (domain === undefined) return undefined;
-    const step: Step = { ...base, kind: 'lifecycle', action, domain, label: `${action} ${String(domainC.scalar())}`, ...(reason ? { reason } : action === 'shutdown' ? { reason: 'poweroff' as const } : {}) };
-    return withExtras(step, expect, undefined);
+    const via = action === 'shutdown' && this.xenVersion === '2.0' ? ' via xend' : '';
+    const step: Step = { ...base, kind: 'lifecycle', action, domain, label: `${action} ${String(domainC.scalar())}${reason ? ` ${reason}` : ''}${via}`, ...(reason ? { reason } : action === 'shutdown' ? { reason: 'poweroff' as const } : {}) };
+    return withExtras(step, expect, save);
   }
 
   /** Console input: `type: { domain, text }`, typed at the domain's console. */
@@ -735,6 +746,8 @@ function kindWords(kind: string): string {
       return 'a VIRQ number or name such as VIRQ_TIMER';
     case 'gnttab_flags':
       return 'flags: a number or names such as GNTMAP_host_map|GNTMAP_readonly';
+    case 'shutdown_reason':
+      return 'a shutdown reason: poweroff, reboot, suspend or a code 0..255';
     default:
       return 'a whole number or a $name';
   }

@@ -96,7 +96,7 @@ describe('xenlab run', () => {
     const plan9 = join(import.meta.dirname, '../../scenarios/plan9-boot.yaml');
     const r = xenlab('run', plan9);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/── console of dom0 ─+\nxend: domain 1 \(plan9\): control channel dom0:1 <-> plan9:1, console on tcp port 9601/);
+    expect(r.out).toMatch(/── console of dom0 ─+\nxend: domain 1 \(plan9\): control channel dom0:2 <-> plan9:1, console on tcp port 9601/);
     expect(r.out).toMatch(/── console of plan9 ─+\n\nPlan 9 from Bell Labs on Xen 2\.0\n/);
     expect(r.out).toContain('root is from (local, tcp)[local]: local\nfossil: root from local disk');
     const j = JSON.parse(xenlab('run', plan9, '--json').out) as { xen: string; consoles: Record<string, string> };

@@ -40,8 +40,8 @@ function grow(hv: Hypervisor, d: Domain, n: number): void {
 }
 
 describe('the op table', () => {
-  it('has the seven 2.0.0 commands with their 2.0.0 argument and result names', () => {
-    expect([...OPS_XEN2.keys()].sort()).toEqual(['alloc_unbound', 'bind_interdomain', 'bind_pirq', 'bind_virq', 'close', 'send', 'status']);
+  it('has the seven 2.0.0 event-channel commands and sched_op shutdown, with their 2.0.0 argument and result names', () => {
+    expect([...OPS_XEN2.keys()].sort()).toEqual(['alloc_unbound', 'bind_interdomain', 'bind_pirq', 'bind_virq', 'close', 'sched_shutdown', 'send', 'status']);
     const shape = Object.fromEntries([...OPS_XEN2.values()].map((o) => [o.name, [Object.keys(o.args), o.out, o.code]]));
     expect(shape).toEqual({
       bind_interdomain: [['dom1', 'dom2', 'port1', 'port2'], ['port1', 'port2'], 400],
@@ -51,6 +51,7 @@ describe('the op table', () => {
       send: [['local_port'], [], 404],
       status: [['dom', 'port'], ['status', 'u'], 405],
       alloc_unbound: [['dom'], ['port'], 406],
+      sched_shutdown: [['reason'], [], 452],
     });
     expect(OPS_XEN2_BY_CMD.map((o) => o.name)).toEqual(['bind_interdomain', 'bind_virq', 'bind_pirq', 'close', 'send', 'status', 'alloc_unbound']);
     expect(opsFor('2.0')).toBe(OPS_XEN2);

@@ -131,3 +131,60 @@ describe('the step form runner', () => {
     expect(r.failures[0]!.message).toMatch(/does not exist/);
   });
 });
+
+const XEN2 = `name: t
+xen: "2.0"
+domains:
+  - name: dom0
+  - name: plan9
+    kernel: plan9
+  - name: bare
+steps:
+`;
+
+describe('shutdown in Xen 2.0: through xend', () => {
+  it("takes xend's reasons (halt goes out as poweroff) and refuses the hypervisor-only ones", () => {
+    expect(() => loadScenario('s.yaml', `${XEN2}  - shutdown: { domain: plan9, reason: halt }\n`)).not.toThrow();
+    const ps = problems(`${XEN2}  - shutdown: { domain: plan9, reason: crash }\n`);
+    expect(ps).toHaveLength(1);
+    expect(ps[0]!.message).toMatch(/poweroff, reboot, suspend, halt/);
+    const p4 = problems(`${TOPOLOGY}  - shutdown: { domain: guest, reason: halt }\n`);
+    expect(p4[0]!.message).toMatch(/poweroff, reboot, suspend, crash, watchdog, soft_reset/);
+  });
+
+  it('reads sched_shutdown reasons by name or code, with a hint for a misspelt one', () => {
+    const sc = loadScenario('s.yaml', `${XEN2}  - { as: bare, op: sched_shutdown, args: { reason: reboot } }\n  - { as: bare, op: sched_shutdown, args: { reason: 200 } }\n`);
+    const args = sc.steps.map((s) => (s.kind === 'hypercall' ? (s.args.get('reason') as { value?: number }).value : undefined));
+    expect(args).toEqual([1, 200]);
+    expect(problems(`${XEN2}  - { as: bare, op: sched_shutdown, args: { reason: rebot } }\n`)[0]).toMatchObject({ hint: 'did you mean "reboot"?' });
+    expect(problems(`${XEN2}  - { as: bare, op: sched_shutdown, args: { reason: 256 } }\n`)[0]!.message).toMatch(/0 to 255/);
+    // Xen 4 has no sched_shutdown op in its table.
+    expect(problems(`${TOPOLOGY}  - { as: guest, op: sched_shutdown, args: { reason: 0 } }\n`)[0]!.message).toMatch(/unknown op/);
+  });
+
+  it('sends CMSG_SHUTDOWN on the control channel instead of stopping the domain; the guest does the rest', () => {
+    const r = runScenario(loadScenario('s.yaml', `${XEN2}  - run: 5ms\n  - shutdown: { domain: plan9, reason: reboot }\n    save: { id: req }\n`));
+    expect(r.failures).toEqual([]);
+    expect(r.steps[1]).toMatchObject({ action: 'shutdown', ret: '0', out: { id: 1 } });
+    const d = r.hv.domain(1)!;
+    expect(d.state).toBe('running'); // Xen has not been asked anything yet
+    expect(new DataView(d.sharedInfo.buffer).getUint32(2048 + 1032, true)).toBe(1); // rx_req_prod: xend's request is on the ring
+    r.hv.run(20_000_000);
+    expect(r.hv.domain(1)).toBeUndefined();
+  });
+
+  it('fails for a domain without a control channel, naming the ways that work', () => {
+    const r = runScenario(loadScenario('s.yaml', `${XEN2}  - shutdown: bare\n`));
+    expect(r.ok).toBe(false);
+    expect(r.failures[0]).toMatchObject({ path: 'steps[0].shutdown' });
+    expect(r.failures[0]!.message).toMatch(/bare has no control channel.*sched_shutdown/);
+    expect(r.hv.domain(2)!.state).toBe('running');
+  });
+
+  it('keeps a console readable after its domain was reaped', () => {
+    const r = runScenario(
+      loadScenario('s.yaml', `${XEN2}  - run: 5ms\n  - shutdown: plan9\n  - run: 20ms\n  - check: { domain: plan9, console: "power off" }\n  - check: { domain: plan9, port: 1, state: free }\n`),
+    );
+    expect(r.failures.map((f) => f.message)).toEqual(['domain 1 does not exist (any more)']);
+  });
+});

@@ -13,6 +13,25 @@ import type { LayoutField } from './layout.js';
 /** Hypercall number of event_channel_op in 2.0.0 (21 in the June 2004 tree, 32 today). */
 export const __HYPERVISOR_event_channel_op = 16;
 
+/** Hypercall number of sched_op in 2.0.0: one machine word, an 8-bit command and (for shutdown) an 8-bit reason above it. */
+export const __HYPERVISOR_sched_op = 6;
+
+// ---- sched_op commands (xen.h at 2.0.0) ----
+
+export const SCHEDOP_yield = 0;
+export const SCHEDOP_block = 1;
+export const SCHEDOP_shutdown = 2;
+/** The command is the low 8 bits of the argument. */
+export const SCHEDOP_cmdmask = 255;
+/** SCHEDOP_shutdown's reason code sits in bits 8..15. */
+export const SCHEDOP_reasonshift = 8;
+/**
+ * Shutdown reason codes (SHUTDOWN_* in domain_controller.h, also abi/ctrl_if.ts):
+ * advisory only, Xen stores any 8-bit value. xend's names by code
+ * (XendDomainInfo.shutdown_reasons); any other code reads as "?".
+ */
+export const XEN2_SHUTDOWN_REASON_NAMES: readonly string[] = ['poweroff', 'reboot', 'suspend'];
+
 // ---- VIRQs ----
 
 export const VIRQ_MISDIRECT = 0;

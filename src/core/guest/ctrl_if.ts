@@ -15,14 +15,18 @@
 import { EAGAIN } from '../abi/errno.js';
 import {
   CONTROL_RING_SIZE,
+  CTRL_MSG_ID,
   CTRL_MSG_ID_NONE,
+  CTRL_MSG_LENGTH,
   CTRL_MSG_MAX_PAYLOAD,
+  CTRL_MSG_PAYLOAD,
+  CTRL_MSG_SUBTYPE,
+  CTRL_MSG_TYPE,
   ControlIfIndexes,
   copyCtrlMsg,
   readCtrlMsg,
   rxSlotOffset,
   txSlotOffset,
-  writeCtrlMsg,
   type CtrlMsg,
 } from '../abi/ctrl_if.js';
 
@@ -44,6 +48,18 @@ interface BlockedSend {
   readonly hnd: CtrlMsgHandler | undefined;
   readonly id: number;
   readonly onSent: ((msg: CtrlMsg) => void) | undefined;
+}
+
+/** writeCtrlMsg, byte by byte: the same 64 bytes without a subarray per message (the hot path). */
+function putCtrlMsg(page: Uint8Array, at: number, m: CtrlMsg): void {
+  page[at + CTRL_MSG_TYPE] = m.type;
+  page[at + CTRL_MSG_SUBTYPE] = m.subtype;
+  page[at + CTRL_MSG_ID] = m.id;
+  page[at + CTRL_MSG_LENGTH] = m.length;
+  const src = m.msg;
+  const p = at + CTRL_MSG_PAYLOAD;
+  const n = Math.min(src.length, CTRL_MSG_MAX_PAYLOAD);
+  for (let i = 0; i < n; i++) page[p + i] = src[i]!;
 }
 
 export class GuestCtrlIf {
@@ -114,14 +130,54 @@ export class GuestCtrlIf {
    * 64 bytes into the next tx slot, bumps tx_req_prod and notifies.
    */
   sendMessageNoblock(msg: CtrlMsg, hnd?: CtrlMsgHandler, id = 0): number {
-    const rc = this.locked(() => {
-      if (this.txFull()) return -EAGAIN;
-      msg.id = hnd ? this.allocId(hnd, id) : CTRL_MSG_ID_NONE;
-      const prod = this.shared.txReqProd;
-      writeCtrlMsg(this.page, txSlotOffset(prod), msg);
-      this.shared.txReqProd = prod + 1;
-      return 0;
-    });
+    this.irqsOff++;
+    let rc = -EAGAIN;
+    try {
+      if (!this.txFull()) {
+        msg.id = hnd ? this.allocId(hnd, id) : CTRL_MSG_ID_NONE;
+        const prod = this.shared.txReqProd;
+        putCtrlMsg(this.page, txSlotOffset(prod), msg);
+        this.shared.txReqProd = prod + 1;
+        rc = 0;
+      }
+    } finally {
+      this.irqsOff--;
+    }
+    if (this.irqsOff === 0) this.leaveAtomic();
+    if (rc === 0) this.notify();
+    return rc;
+  }
+
+  /**
+   * sendMessageNoblock of a message without a callback (id 0xFF) whose
+   * payload is `n` bytes of `src` from `at`, built straight in the ring slot:
+   * the same 64 bytes (payload zero-filled to 60) without a CtrlMsg. The
+   * console driver's path. -EAGAIN when the ring is full.
+   */
+  sendBytesNoblock(type: number, subtype: number, src: Uint8Array, at: number, n: number): number {
+    if (n > CTRL_MSG_MAX_PAYLOAD) throw new RangeError(`payload of ${n} bytes: a control message holds ${CTRL_MSG_MAX_PAYLOAD}`);
+    this.irqsOff++;
+    let rc = -EAGAIN;
+    try {
+      if (!this.txFull()) {
+        const prod = this.shared.txReqProd;
+        const page = this.page;
+        const o = txSlotOffset(prod);
+        page[o + CTRL_MSG_TYPE] = type;
+        page[o + CTRL_MSG_SUBTYPE] = subtype;
+        page[o + CTRL_MSG_ID] = CTRL_MSG_ID_NONE;
+        page[o + CTRL_MSG_LENGTH] = n;
+        const p = o + CTRL_MSG_PAYLOAD;
+        let i = 0;
+        for (; i < n; i++) page[p + i] = src[at + i]!;
+        for (; i < CTRL_MSG_MAX_PAYLOAD; i++) page[p + i] = 0;
+        this.shared.txReqProd = prod + 1;
+        rc = 0;
+      }
+    } finally {
+      this.irqsOff--;
+    }
+    if (this.irqsOff === 0) this.leaveAtomic();
     if (rc === 0) this.notify();
     return rc;
   }
@@ -170,12 +226,16 @@ export class GuestCtrlIf {
    * rx_resp_prod and notifies.
    */
   sendResponse(msg: CtrlMsg): void {
-    this.locked(() => {
+    this.irqsOff++;
+    try {
       const prod = this.shared.rxRespProd;
       if (prod === this.rxReqCons) this.log.push(`ctrl_if: response id ${msg.id} written with no request consumed to answer`);
-      writeCtrlMsg(this.page, rxSlotOffset(prod), msg);
+      putCtrlMsg(this.page, rxSlotOffset(prod), msg);
       this.shared.rxRespProd = prod + 1;
-    });
+    } finally {
+      this.irqsOff--;
+    }
+    if (this.irqsOff === 0) this.leaveAtomic();
     this.notify();
   }
 
@@ -263,8 +323,9 @@ export class GuestCtrlIf {
     const wasFull = this.txFull();
     const stop = this.txResponseLimit();
     while (this.txRespCons !== stop) {
-      const msg = readCtrlMsg(this.page, txSlotOffset(this.txRespCons));
-      if (msg.id !== CTRL_MSG_ID_NONE) this.callTxCallback(msg);
+      const at = txSlotOffset(this.txRespCons);
+      // Only a response with a callback needs the message itself (a copy, as readCtrlMsg gives).
+      if (this.page[at + CTRL_MSG_ID] !== CTRL_MSG_ID_NONE) this.callTxCallback(readCtrlMsg(this.page, at));
       this.txRespCons = (this.txRespCons + 1) >>> 0;
     }
     if (wasFull && !this.txFull()) {
@@ -335,15 +396,18 @@ export class GuestCtrlIf {
   }
 
   private copyRequest(idx: number): CtrlMsg {
-    const slot = readCtrlMsg(this.page, rxSlotOffset(idx));
-    const msg: CtrlMsg = { ...slot, msg: new Uint8Array(CTRL_MSG_MAX_PAYLOAD) };
-    let n = slot.length;
+    const page = this.page;
+    const o = rxSlotOffset(idx);
+    const msg: CtrlMsg = { type: page[o + CTRL_MSG_TYPE]!, subtype: page[o + CTRL_MSG_SUBTYPE]!, id: page[o + CTRL_MSG_ID]!, length: page[o + CTRL_MSG_LENGTH]!, msg: new Uint8Array(CTRL_MSG_MAX_PAYLOAD) };
+    let n = msg.length;
     if (n > CTRL_MSG_MAX_PAYLOAD) {
       // ctrl_if.c would copy all `length` bytes into a 60-byte buffer; the simulation stops at 60.
-      this.log.push(`ctrl_if: request type ${slot.type} claims ${n} payload bytes; copied ${CTRL_MSG_MAX_PAYLOAD}`);
+      this.log.push(`ctrl_if: request type ${msg.type} claims ${n} payload bytes; copied ${CTRL_MSG_MAX_PAYLOAD}`);
       n = CTRL_MSG_MAX_PAYLOAD;
     }
-    msg.msg.set(slot.msg.subarray(0, n));
+    const p = o + CTRL_MSG_PAYLOAD;
+    const dst = msg.msg;
+    for (let i = 0; i < n; i++) dst[i] = page[p + i]!;
     return msg;
   }
 

@@ -4,7 +4,9 @@
  * (domain_controller_evtchn, as the 2004 Plan 9 builder wrote it), brings its
  * console up over the control interface (CMSG_CONSOLE through ctrl_if), prints
  * a boot banner and asks where root is; the answer typed into its console lets
- * the boot go on to a shell prompt. Only the Xen-facing behaviour is modelled;
+ * the boot go on to a shell prompt. When xend asks it to shut down
+ * (CMSG_SHUTDOWN), XenLinux 2.0's reboot.c logic (reboot_xen2.ts) answers,
+ * halts in order and makes SCHEDOP_shutdown. Only the Xen-facing behaviour is modelled;
  * the banner is in Plan 9's style, not a transcript of a real boot.
  */
 import * as xen2 from '../abi/xen2.js';
@@ -13,6 +15,7 @@ import type { Hypervisor } from '../hv/hypervisor.js';
 import { utf8 } from '../util/bytes.js';
 import { GuestCtrlIf } from './ctrl_if.js';
 import { DefaultKernel } from './kernel.js';
+import { Xen2Reboot } from './reboot_xen2.js';
 import { XenCons } from './xencons.js';
 
 export const PLAN9_ROOT_PROMPT = 'root is from (local, tcp)[local]: ';
@@ -23,8 +26,10 @@ export class Plan9Kernel extends DefaultKernel {
   ticks = 0;
   ctrl: GuestCtrlIf | undefined;
   cons: XenCons | undefined;
+  /** The CMSG_SHUTDOWN receiver and the way down (XenLinux 2.0's reboot.c, reused). */
+  reboot: Xen2Reboot | undefined;
   /** Where the boot is: waiting for the root answer, then at the rc prompt. */
-  stage: 'booting' | 'root' | 'rc' = 'booting';
+  stage: 'booting' | 'root' | 'rc' | 'halting' = 'booting';
   private line = '';
 
   constructor(hv: Hypervisor, d: Domain) {
@@ -41,6 +46,7 @@ export class Plan9Kernel extends DefaultKernel {
     const cons = new XenCons(ctrl);
     this.ctrl = ctrl;
     this.cons = cons;
+    this.reboot = new Xen2Reboot(this, ctrl, { cons, halting: (reason) => this.halting(reason) });
     cons.open((bytes) => this.input(bytes));
     const pages = this.d.memory.nrPages;
     this.print(
@@ -52,6 +58,12 @@ export class Plan9Kernel extends DefaultKernel {
         PLAN9_ROOT_PROMPT,
     );
     this.stage = 'root';
+  }
+
+  /** What Plan 9 prints going down when xend asks it to (poweroff 0, reboot 1). */
+  private halting(reason: number): string {
+    this.stage = 'halting';
+    return `\nxen: the domain controller asks for a ${reason === 1 ? 'reboot' : 'power off'}\nfshalt: file systems halted\n${reason === 1 ? 'rebooting...' : 'power off'}\n`;
   }
 
   /** printk through the console driver ('\r' after every '\n'). */
@@ -87,6 +99,7 @@ export class Plan9Kernel extends DefaultKernel {
   }
 
   private onLine(line: string): void {
+    if (this.stage === 'halting') return; // going down: nobody reads the console any more
     if (this.stage === 'root') {
       const root = line === '' ? 'local' : line;
       if (root !== 'local' && root !== 'tcp') {

@@ -7,7 +7,7 @@
  * with an empty response. (dom0 writes to Xen's own console instead.)
  */
 import { EAGAIN } from '../abi/errno.js';
-import { CMSG_CONSOLE, CMSG_CONSOLE_DATA, CTRL_MSG_MAX_PAYLOAD, ctrlMsg, payloadOf, type CtrlMsg } from '../abi/ctrl_if.js';
+import { CMSG_CONSOLE, CMSG_CONSOLE_DATA, CTRL_MSG_MAX_PAYLOAD, payloadOf, type CtrlMsg } from '../abi/ctrl_if.js';
 import type { GuestCtrlIf } from './ctrl_if.js';
 
 export const WBUF_SIZE = 4096;
@@ -70,8 +70,17 @@ export class XenCons {
   ttyWrite(bytes: Uint8Array, index = 0): number {
     if (index !== 0) return bytes.length;
     return this.ctrl.withIrqsOff(() => {
+      // __xencons_put_char until wbuf is full, copied a run at a time (up to the wrap).
+      const n = Math.min(bytes.length, WBUF_SIZE - this.pending());
+      const wbuf = this.wbuf;
       let i = 0;
-      while (i < bytes.length && this.pending() < WBUF_SIZE) this.put(bytes[i++]!);
+      while (i < n) {
+        const at = this.wp & WBUF_MASK;
+        const run = Math.min(n - i, WBUF_SIZE - at);
+        for (let j = 0; j < run; j++) wbuf[at + j] = bytes[i + j]!;
+        i += run;
+        this.wp = (this.wp + run) >>> 0;
+      }
       if (i !== 0) this.flush();
       return i;
     });
@@ -83,6 +92,31 @@ export class XenCons {
       this.xChar = ch & 0xff;
       this.flush();
     });
+  }
+
+  /**
+   * xencons_force_flush for a guest other than dom0 (machine_power_off and
+   * machine_restart call it before the final hypercall), as one pass of its
+   * loop: while bytes are pending and the transmitter is not empty, reap the
+   * controller's responses by hand (ctrl_if_discard_responses: no callbacks)
+   * and push the next chunk of up to 60 bytes. The caller must have blocked
+   * upcalls (cli), as 2.0.0 does.
+   *
+   * Returns true when the loop ends, false when the ring is full: the real
+   * loop spins there until the controller answers, so the caller comes back
+   * later on the virtual clock. As in 2.0.0, the loop also ends when every
+   * request has been answered even if bytes are still in wbuf (the condition
+   * tests the transmitter, and only a full ring leaves bytes behind).
+   */
+  forceFlush(): boolean {
+    while (this.wc !== this.wp && !this.ctrl.transmitterEmpty()) {
+      this.ctrl.discardResponses();
+      const at = this.wc & WBUF_MASK;
+      const sz = Math.min(this.pending(), CTRL_MSG_MAX_PAYLOAD, WBUF_SIZE - at);
+      if (this.send(this.wbuf, at, sz) !== 0) return false;
+      this.wc = (this.wc + sz) >>> 0;
+    }
+    return true;
   }
 
   /** xencons_flush_buffer: throw away what has not been sent. */
@@ -116,21 +150,22 @@ export class XenCons {
    */
   private flush(): void {
     while (this.xChar !== 0) {
-      const rc = this.send(Uint8Array.of(this.xChar));
+      const rc = this.send(Uint8Array.of(this.xChar), 0, 1);
       if (rc === 0) this.xChar = 0;
       else if (this.ctrl.enqueueSpaceCallback(this.flushTask)) break;
     }
     while (this.wc !== this.wp) {
       const at = this.wc & WBUF_MASK;
       const sz = Math.min(this.pending(), CTRL_MSG_MAX_PAYLOAD, WBUF_SIZE - at);
-      const rc = this.send(this.wbuf.subarray(at, at + sz));
+      const rc = this.send(this.wbuf, at, sz);
       if (rc === 0) this.wc = (this.wc + sz) >>> 0;
       else if (this.ctrl.enqueueSpaceCallback(this.flushTask)) break;
     }
   }
 
-  private send(payload: Uint8Array): number {
-    const rc = this.ctrl.sendMessageNoblock(ctrlMsg(CMSG_CONSOLE, CMSG_CONSOLE_DATA, 0, payload));
+  /** A CMSG_CONSOLE_DATA message of `n` bytes of `src` from `at`, no callback (ctrl_if_send_message_noblock(&msg, NULL, 0)). */
+  private send(src: Uint8Array, at: number, n: number): number {
+    const rc = this.ctrl.sendBytesNoblock(CMSG_CONSOLE, CMSG_CONSOLE_DATA, src, at, n);
     if (rc === 0) this.messagesSent++;
     else if (rc !== -EAGAIN) throw new Error(`console send failed: ${rc}`);
     return rc;

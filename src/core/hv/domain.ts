@@ -103,6 +103,8 @@ export class Domain {
   /** Pauses by the toolstack (controller_pause_count). */
   pauseCount = 0;
   shutdownReason: ShutdownReason | null = null;
+  /** The reason code as Xen stores it (Xen 2.0's shutdown_code, any 8-bit value); -1 while running. */
+  shutdownCode = -1;
   /** The event ABI in use: the 2-level ops until init_control switches to FIFO. */
   ops!: PortOps;
   /** FIFO event array: one u32 view per page added by expand_array. */

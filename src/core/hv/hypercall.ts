@@ -13,8 +13,8 @@ import * as evtchn from './event_channel.js';
 import * as gnttab from './grant_table.js';
 import type { Hypervisor } from './hypervisor.js';
 
-/** How an argument is read: a domain, a VIRQ (number or name), a number, or a nested struct. */
-export type ArgKind = 'domid' | 'virq' | 'u32' | 'u64' | 'u16' | 'ns' | 'gnttab_flags' | 'copy_side';
+/** How an argument is read: a domain, a VIRQ (number or name), a number, a shutdown reason (code or name), or a nested struct. */
+export type ArgKind = 'domid' | 'virq' | 'u32' | 'u64' | 'u16' | 'ns' | 'gnttab_flags' | 'copy_side' | 'shutdown_reason';
 
 export interface ArgSpec {
   readonly kind: ArgKind;
@@ -36,7 +36,7 @@ export type ArgName =
   | 'control_gfn' | 'offset' | 'array_gfn' | 'priority' | 'host_addr' | 'ref' | 'handle'
   | 'dev_bus_addr' | 'nr_frames' | 'len' | 'period_ns' | 'domid'
   // Xen 2.0.0's structs (hypercall_xen2.ts)
-  | 'dom1' | 'dom2' | 'port1' | 'port2' | 'local_port';
+  | 'dom1' | 'dom2' | 'port1' | 'port2' | 'local_port' | 'reason';
 
 /** Arguments after the scenario resolved names and filled defaults. */
 export type ResolvedArgs = Record<ArgName, number> & { source: CopySideArg; dest: CopySideArg };
@@ -44,7 +44,7 @@ export type ResolvedArgs = Record<ArgName, number> & { source: CopySideArg; dest
 export interface OpSpec {
   readonly name: string;
   readonly code: number;
-  readonly hypercall: 'event_channel_op' | 'grant_table_op' | 'vcpu_op' | 'domctl';
+  readonly hypercall: 'event_channel_op' | 'grant_table_op' | 'vcpu_op' | 'domctl' | 'sched_op';
   readonly args: Readonly<Partial<Record<ArgName | 'source' | 'dest', ArgSpec>>>;
   /** Result field names, for documentation and completion. */
   readonly out: readonly string[];

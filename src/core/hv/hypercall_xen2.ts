@@ -1,12 +1,14 @@
 /**
  * Xen 2.0.0's hypercall surface: event_channel_op (hypercall 16) with its
- * seven commands and their 2.0.0 argument structs, in the same OpSpec shape
- * as today's table (hypercall.ts), so scenarios, traces and guests pick a
- * table with opsFor(). Trace codes are 400 + cmd; the names are 2.0.0's.
+ * seven commands and their 2.0.0 argument structs, and sched_op (hypercall 6)
+ * for SCHEDOP_shutdown, in the same OpSpec shape as today's table
+ * (hypercall.ts), so scenarios, traces and guests pick a table with opsFor().
+ * Trace codes are 400 + cmd (event channels) and 450 + cmd (sched_op); the
+ * names are 2.0.0's.
  */
 import { DOMID_SELF } from '../abi/domid.js';
 import { ENOSYS } from '../abi/errno.js';
-import { EVTCHN_OP_SIZE, EVTCHN_OP_UNION, EVTCHNOP, EVTCHNSTAT_NAMES, type EvtchnOpName } from '../abi/xen2.js';
+import { EVTCHN_OP_SIZE, EVTCHN_OP_UNION, EVTCHNOP, EVTCHNSTAT_NAMES, SCHEDOP_cmdmask, SCHEDOP_reasonshift, SCHEDOP_shutdown, SCHEDOP_yield, type EvtchnOpName } from '../abi/xen2.js';
 import { registerHypercallOp, TK } from '../sim/trace.js';
 import type { Domain } from './domain.js';
 import * as evtchn2 from './event_channel_xen2.js';
@@ -82,8 +84,40 @@ const XEN2_EVTCHN_OPS: OpSpec[] = [
   },
 ];
 
+/** Trace code of a 2.0.0 sched_op command. */
+export const XEN2_SCHED_OP_CODE_BASE = 450;
+
+/**
+ * do_sched_op at 2.0.0 for the one command a guest's shutdown needs: the
+ * argument word carries the command in its low 8 bits and, for
+ * SCHEDOP_shutdown, the reason in the next 8 (domain_shutdown takes it as a
+ * u8 and never checks it). yield is a no-op here (the simulation has no
+ * scheduler to yield to); block is not modelled and, like any unknown
+ * command, is -ENOSYS.
+ */
+export function schedOpXen2(hv: Hypervisor, caller: Domain, op: number): number {
+  switch (op & SCHEDOP_cmdmask) {
+    case SCHEDOP_yield:
+      return 0;
+    case SCHEDOP_shutdown:
+      hv.shutdown(caller, (op >>> SCHEDOP_reasonshift) & 0xff);
+      return 0;
+    default:
+      return -ENOSYS;
+  }
+}
+
+const XEN2_SCHED_OPS: OpSpec[] = [
+  {
+    name: 'sched_shutdown', code: XEN2_SCHED_OP_CODE_BASE + SCHEDOP_shutdown, hypercall: 'sched_op', out: [],
+    doc: 'The caller stops for good: sched_op(SCHEDOP_shutdown | reason << 8). Xen records the reason and raises VIRQ_DOM_EXC in dom0.',
+    args: { reason: { kind: 'shutdown_reason', doc: 'poweroff (0), reboot (1), suspend (2), or any 8-bit code' } },
+    run: (hv, c, a) => ({ ret: schedOpXen2(hv, c, SCHEDOP_shutdown | ((a.reason & 0xff) << SCHEDOP_reasonshift)) }),
+  },
+];
+
 /** Xen 2.0.0's ops by name. */
-export const OPS_XEN2: ReadonlyMap<string, OpSpec> = new Map(XEN2_EVTCHN_OPS.map((o) => [o.name, o]));
+export const OPS_XEN2: ReadonlyMap<string, OpSpec> = new Map([...XEN2_EVTCHN_OPS, ...XEN2_SCHED_OPS].map((o) => [o.name, o]));
 for (const o of OPS_XEN2.values()) registerHypercallOp(o.code, o.name, false);
 
 /** The same ops by EVTCHNOP_* command number. */

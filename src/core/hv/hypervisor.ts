@@ -3,7 +3,8 @@
  * event queue, the seeded PRNG and the trace. Guests run only when the clock
  * advances: an upcall is an event on the queue, delivered by run().
  */
-import type { ShutdownReason } from '../abi/domid.js';
+import { SHUTDOWN_REASONS, type ShutdownReason } from '../abi/domid.js';
+import { SHUTDOWN_suspend } from '../abi/ctrl_if.js';
 import { EBUSY, EINVAL, EPERM, ESRCH } from '../abi/errno.js';
 import { DOMU_MAX_EVTCHN_PORT, EXTRA_DOMU_IRQS, EXTRA_HWDOM_IRQS, NR_STATIC_IRQS, NR_VIRQS, VIRQ_DOM_EXC, VIRQ_GLOBAL, VIRQ_TIMER, VIRQS } from '../abi/evtchn.js';
 import {
@@ -286,21 +287,29 @@ export class Hypervisor {
     }
   }
 
-  /** The domain shuts down: its vCPUs stop and dom0 hears of it through VIRQ_DOM_EXC (or the suspend port). */
-  shutdown(d: Domain, reason: ShutdownReason): number {
+  /**
+   * The domain shuts down: its vCPUs stop and dom0 hears of it through
+   * VIRQ_DOM_EXC (or the suspend port). `reason` is a name, or the code the
+   * guest passed to SCHEDOP_shutdown (Xen 2.0 stores any 8-bit code; only
+   * 0..2 have names there).
+   */
+  shutdown(d: Domain, reason: ShutdownReason | number): number {
     if (d.dying) return -EINVAL;
     if (d.state === 'shutdown') return 0; // domain_shutdown: already shutting down
 
+    const code = typeof reason === 'number' ? reason & 0xff : SHUTDOWN_REASONS.indexOf(reason);
+    const name = typeof reason === 'number' ? (d.xen === '2.0' && code > SHUTDOWN_suspend ? undefined : SHUTDOWN_REASONS[code]) : reason;
     d.state = 'shutdown';
-    d.shutdownReason = reason;
-    this.traceDomain(d, 'shutdown', { reason });
+    d.shutdownReason = name ?? null;
+    d.shutdownCode = code;
+    this.traceDomain(d, 'shutdown', { reason: name ?? `code ${code}` });
     if (d.xen === '2.0') {
       // domain_shutdown: dom0 hears of it through VIRQ_DOM_EXC (for dom0 itself Xen halts or reboots the machine).
       const dom0 = this.byId[0];
       if (d.domid !== 0 && dom0 !== undefined && !dom0.dying) evtchn2.sendGuestVirqXen2(this, dom0, xen2.VIRQ_DOM_EXC);
       return 0;
     }
-    if (reason === 'suspend' && d.suspendEvtchn !== 0) evtchn.send(this, d, d.suspendEvtchn);
+    if (name === 'suspend' && d.suspendEvtchn !== 0) evtchn.send(this, d, d.suspendEvtchn);
     else evtchn.sendGlobalVirq(this, VIRQ_DOM_EXC);
     return 0;
   }

@@ -6,7 +6,7 @@
  * with id 0. The TCP listener on port 9600 + domid is represented by its
  * number only; a client is anything that accepts bytes.
  */
-import { CMSG_CONSOLE, CMSG_CONSOLE_DATA, CTRL_MSG_MAX_PAYLOAD, ctrlMsg, payloadOf, type CtrlMsg } from '../abi/ctrl_if.js';
+import { CMSG_CONSOLE, CMSG_CONSOLE_DATA, CTRL_MSG_MAX_PAYLOAD, type CtrlMsg } from '../abi/ctrl_if.js';
 import type { Channel, ChannelDevice } from './channel.js';
 import type { XendLogger } from './log.js';
 import { XuBuffer } from './xu.js';
@@ -76,11 +76,11 @@ export class ConsoleController implements ChannelDevice {
 
   /** requestReceived: the payload into rbuf (what does not fit is lost), then out to the client; the channel echoes the request. */
   requestReceived(msg: CtrlMsg): boolean {
-    const data = payloadOf(msg);
-    const n = this.rbuf.write(data);
-    if (n < data.length) {
-      this.outputDropped += data.length - n;
-      this.log('console-overflow', `console output buffer full: ${data.length - n} of ${data.length} bytes dropped`);
+    const len = Math.min(msg.length, CTRL_MSG_MAX_PAYLOAD);
+    const n = this.rbuf.writeBytes(msg.msg, 0, len);
+    if (n < len) {
+      this.outputDropped += len - n;
+      this.log('console-overflow', `console output buffer full: ${len - n} of ${len} bytes dropped`);
     }
     this.handleOutput();
     return false;
@@ -92,9 +92,10 @@ export class ConsoleController implements ChannelDevice {
   /** produceRequests: wbuf into CMSG_CONSOLE requests of up to 60 bytes, id 0, while the channel takes them. */
   produceRequests(): number {
     let work = 0;
+    // writeReady: the channel is open, nothing is queued and the ring has room, so each goes straight onto it.
     while (!this.wbuf.empty() && this.channel.writeReady()) {
-      const msg = ctrlMsg(CMSG_CONSOLE, CMSG_CONSOLE_DATA, 0, this.wbuf.read(CTRL_MSG_MAX_PAYLOAD));
-      work += this.channel.writeRequest(msg, false);
+      this.channel.port.writeRequestFromBuffer(CMSG_CONSOLE, CMSG_CONSOLE_DATA, 0, this.wbuf, CTRL_MSG_MAX_PAYLOAD);
+      work++;
     }
     return work;
   }

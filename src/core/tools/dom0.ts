@@ -1,26 +1,56 @@
 /**
- * dom0's kernel under Xen 2.0 with xend running in it: for each guest that
- * uses the control interface, xend binds both ends of its control channel
- * (bind_interdomain naming dom0 and the guest, guest end on port 1 as 2.0
- * xend asked), writes the guest's end into start_info, and maps the guest's
- * control rings; when dom0's end fires, xend handles one batch.
+ * dom0's kernel under Xen 2.0 with xend running in it. When xend starts it
+ * binds VIRQ_DOM_EXC (SrvDaemon.listenVirq), so it hears when a domain shuts
+ * down. For each guest that uses the control interface, xend binds both ends
+ * of its control channel (bind_interdomain naming dom0 and the guest, guest
+ * end on port 1 as 2.0 xend asked), writes the guest's end into start_info,
+ * and maps the guest's control rings; when dom0's end fires, xend handles one
+ * batch. When VIRQ_DOM_EXC fires, xend reaps (XendDomain.reap): every domain
+ * found shut down is logged with its reason and, unless it suspended,
+ * destroyed with its control channel closed.
  */
 import { DOMID_SELF } from '../abi/domid.js';
+import * as xen2 from '../abi/xen2.js';
 import { DefaultKernel } from '../guest/kernel.js';
 import type { Domain } from '../hv/domain.js';
 import type { Hypervisor } from '../hv/hypervisor.js';
-import { Xend, type ConsoleClient } from './xend.js';
+import { domainLogger } from './log.js';
+import { Xend, type ConsoleClient, type ResponseHandler, type ShutdownReason } from './xend.js';
+
+/** What reap did with one domain. */
+export interface Reaped {
+  readonly domid: number;
+  readonly name: string;
+  /** xend's name for the shutdown code: poweroff, reboot, suspend, or "?". */
+  readonly reason: string;
+  /** Destroyed (poweroff, reboot, other codes), or left for the save (suspend). */
+  readonly destroyed: boolean;
+}
 
 export class Xen2Dom0Kernel extends DefaultKernel {
   readonly xend = new Xend();
   /** dom0's end of each control channel, to the guest's domid. */
   private readonly ctrlPorts = new Map<number, number>();
+  /** The other way round: the guest's domid to dom0's end. */
+  private readonly portOfDom = new Map<number, number>();
   /** What dom0 itself prints (to Xen's console in 2.0). */
   readonly console: string[] = [];
+  /** dom0's port for VIRQ_DOM_EXC (xend's virq channel); 0 until bound. */
+  domExcPort = 0;
+  /** Every domain reap has dealt with, in order. */
+  readonly reaped: Reaped[] = [];
 
   constructor(hv: Hypervisor, d: Domain) {
     super(hv, d);
     if (d.xen !== '2.0') throw new RangeError('xend is the Xen 2.0 control software (xen: "2.0")');
+  }
+
+  /** Upcalls on, then xend starts: channelFactory.virqChannel(VIRQ_DOM_EXC). */
+  override boot(): void {
+    super.boot();
+    const r = this.call('bind_virq', { virq: xen2.VIRQ_DOM_EXC });
+    if (r.ret < 0) throw new Error(`xend: bind_virq(VIRQ_DOM_EXC) failed: ${r.ret}`);
+    this.domExcPort = r.out!.port as number;
   }
 
   /** createDomChannel before the guest boots: returns dom0's end, or a negated errno. */
@@ -33,14 +63,88 @@ export class Xen2Dom0Kernel extends DefaultKernel {
     const ch = this.xend.createDomChannel(guest.domid, guest.sharedInfo, () => void this.send(local));
     if (client !== undefined) ch.console.connect(client);
     this.ctrlPorts.set(local, guest.domid);
+    this.portOfDom.set(guest.domid, local);
     this.console.push(`xend: domain ${guest.domid} (${guest.name}): control channel dom0:${local} <-> ${guest.name}:${remote}, console on tcp port ${ch.console.consolePort}\n`);
     return local;
   }
 
+  /** dom0's end of a guest's control channel, or undefined. */
+  controlPort(domid: number): number | undefined {
+    return this.portOfDom.get(domid);
+  }
+
+  /**
+   * xm shutdown (XendDomain.domain_shutdown → DomainController.shutdown):
+   * CMSG_SHUTDOWN over the guest's control channel. Returns the request's id;
+   * throws if the domain has no channel. Restart policies are not modelled.
+   */
+  shutdownDomain(domid: number, reason: ShutdownReason, onResponse?: ResponseHandler): number {
+    return this.xend.shutdown(domid, reason, onResponse);
+  }
+
   override onEvent(port: number, vcpu: number): void {
     super.onEvent(port, vcpu);
+    if (port === this.domExcPort) {
+      // VirqClient.virqReceived injects 'xend.virq', which the event server
+      // delivers from the reactor afterwards: reap runs once this batch of
+      // notifications is handled, so a dying guest's last console output is read first.
+      this.hv.schedule(0, () => this.reap());
+      return;
+    }
     const dom = this.ctrlPorts.get(port);
     if (dom !== undefined) this.xend.notification(dom);
+  }
+
+  /**
+   * XendDomain.reap: every domain (dom0 aside) that has shut down is logged
+   * with xend's name for its reason. A suspended one is left for the save
+   * (not modelled: it stays shut down until destroyed, and each later reap
+   * reports it again, as xend's did); any other is destroyed
+   * (final_domain_destroy). Crashed domains are not modelled.
+   */
+  reap(): Reaped[] {
+    const out: Reaped[] = [];
+    for (const d of this.hv.domains) {
+      if (d.domid === 0 || d.state !== 'shutdown') continue;
+      const log = domainLogger(this.xend.log, d.domid);
+      const reason = xen2.XEN2_SHUTDOWN_REASON_NAMES[d.shutdownCode] ?? '?';
+      log('reap', `reap: domain died name=${d.name} id=${d.domid}; shutdown reason=${reason}`);
+      let destroyed = false;
+      if (reason === 'suspend') {
+        log('reap', `reap: domain ${d.domid} suspended; left for the save`);
+        this.console.push(`xend: domain ${d.domid} (${d.name}) suspended\n`);
+      } else {
+        this.destroyDomain(d);
+        destroyed = true;
+        this.console.push(`xend: domain ${d.domid} (${d.name}) shut down (${reason}): destroyed\n`);
+      }
+      const r: Reaped = { domid: d.domid, name: d.name, reason, destroyed };
+      out.push(r);
+      this.reaped.push(r);
+    }
+    return out;
+  }
+
+  /**
+   * final_domain_destroy → XendDomainInfo.destroy: the control channel is
+   * closed (its devices go with it, and dropping xu.port closes dom0's end),
+   * then the domain is destroyed. Returns the destroy's result.
+   */
+  destroyDomain(d: Domain): number {
+    const log = domainLogger(this.xend.log, d.domid);
+    log('reap', `Destroying domain: name=${d.name}`);
+    this.closeControlChannel(d.domid);
+    return this.hv.destroy(d);
+  }
+
+  /** Close xend's channel to a domain and dom0's end of it (xu_port_dealloc's evtchn close). */
+  closeControlChannel(domid: number): void {
+    if (this.xend.has(domid)) this.xend.closeDomChannel(domid);
+    const local = this.portOfDom.get(domid);
+    if (local === undefined) return;
+    this.portOfDom.delete(domid);
+    this.ctrlPorts.delete(local);
+    this.call('close', { dom: DOMID_SELF, port: local });
   }
 }
 

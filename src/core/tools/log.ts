@@ -22,7 +22,9 @@ export type XendLogKind =
   /** Console life cycle: created, connected, refused, disconnected, closed. */
   | 'console'
   /** Requests xend sent a domain (shutdown, memory target). */
-  | 'domain';
+  | 'domain'
+  /** XendDomain.reap: a domain found shut down, why, and what xend did with it. */
+  | 'reap';
 
 export interface XendLogEntry {
   readonly dom: number;

@@ -6,15 +6,31 @@
  */
 import {
   CONTROL_RING_SIZE,
+  CTRL_MSG_ID,
+  CTRL_MSG_LENGTH,
   CTRL_MSG_MAX_PAYLOAD,
+  CTRL_MSG_PAYLOAD,
+  CTRL_MSG_SUBTYPE,
+  CTRL_MSG_TYPE,
   ControlIfIndexes,
   readCtrlMsg,
   rxSlotOffset,
   txSlotOffset,
-  writeCtrlMsg,
   type CtrlMsg,
 } from '../abi/ctrl_if.js';
 import type { XendLogger } from './log.js';
+
+/** writeCtrlMsg, byte by byte: the same 64 bytes without a subarray per message (the hot path). */
+function putCtrlMsg(page: Uint8Array, at: number, m: CtrlMsg): void {
+  page[at + CTRL_MSG_TYPE] = m.type;
+  page[at + CTRL_MSG_SUBTYPE] = m.subtype;
+  page[at + CTRL_MSG_ID] = m.id;
+  page[at + CTRL_MSG_LENGTH] = m.length;
+  const src = m.msg;
+  const p = at + CTRL_MSG_PAYLOAD;
+  const n = Math.min(src.length, CTRL_MSG_MAX_PAYLOAD);
+  for (let i = 0; i < n; i++) page[p + i] = src[i]!;
+}
 
 /**
  * xu.port: the controller reads guest requests from tx_ring and answers in
@@ -80,7 +96,7 @@ export class XuPort {
       this.log('port-error', 'no space to write response');
       return false;
     }
-    writeCtrlMsg(this.page, txSlotOffset(this.txRespProd), msg);
+    putCtrlMsg(this.page, txSlotOffset(this.txRespProd), msg);
     this.txRespProd = (this.txRespProd + 1) >>> 0;
     this.shared.txRespProd = this.txRespProd;
     return true;
@@ -97,7 +113,30 @@ export class XuPort {
       this.log('port-error', 'no space to write request');
       return false;
     }
-    writeCtrlMsg(this.page, rxSlotOffset(this.rxReqProd), msg);
+    putCtrlMsg(this.page, rxSlotOffset(this.rxReqProd), msg);
+    this.rxReqProd = (this.rxReqProd + 1) >>> 0;
+    this.shared.rxReqProd = this.rxReqProd;
+    return true;
+  }
+
+  /**
+   * write_request of a message whose payload is the next `n` (at most 60)
+   * bytes of `buf`, consumed from it: the same 64 bytes as
+   * writeRequest(ctrlMsg(type, subtype, id, buf.read(n))), built in the slot.
+   */
+  writeRequestFromBuffer(type: number, subtype: number, id: number, buf: XuBuffer, n: number): boolean {
+    if (!this.spaceToWriteRequest()) {
+      this.log('port-error', 'no space to write request');
+      return false;
+    }
+    const page = this.page;
+    const o = rxSlotOffset(this.rxReqProd);
+    const len = buf.readInto(page, o + CTRL_MSG_PAYLOAD, Math.min(n, CTRL_MSG_MAX_PAYLOAD));
+    page[o + CTRL_MSG_TYPE] = type;
+    page[o + CTRL_MSG_SUBTYPE] = subtype;
+    page[o + CTRL_MSG_ID] = id;
+    page[o + CTRL_MSG_LENGTH] = len;
+    page.fill(0, o + CTRL_MSG_PAYLOAD + len, o + CTRL_MSG_PAYLOAD + CTRL_MSG_MAX_PAYLOAD);
     this.rxReqProd = (this.rxReqProd + 1) >>> 0;
     this.shared.rxReqProd = this.rxReqProd;
     return true;
@@ -166,20 +205,43 @@ export class XuBuffer {
 
   /** write: as many bytes as fit (in two pieces across the wrap); returns how many. */
   write(data: Uint8Array): number {
-    const n = Math.min(data.length, XU_BUFFER_SIZE - this.used());
-    for (let i = 0; i < n; i++) {
-      this.buf[(this.prod + i) & XU_MASK] = data[i]!;
+    return this.writeBytes(data, 0, data.length);
+  }
+
+  /** write of `n` bytes of `src` from `at`. */
+  writeBytes(src: Uint8Array, at: number, n: number): number {
+    const take = Math.min(n, XU_BUFFER_SIZE - this.used());
+    const buf = this.buf;
+    let i = 0;
+    while (i < take) {
+      const p = (this.prod + i) & XU_MASK;
+      const run = Math.min(take - i, XU_BUFFER_SIZE - p);
+      for (let j = 0; j < run; j++) buf[p + j] = src[at + i + j]!;
+      i += run;
     }
-    this.prod = (this.prod + n) >>> 0;
-    return n;
+    this.prod = (this.prod + take) >>> 0;
+    return take;
   }
 
   /** peek: up to `max` bytes from the front (default 1024, as xu.c), not consumed. */
   peek(max = 1024): Uint8Array {
     const n = Math.min(this.used(), Math.max(0, max));
+    const c = this.cons & XU_MASK;
+    if (c + n <= XU_BUFFER_SIZE) return this.buf.slice(c, c + n);
     const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.buf[(this.cons + i) & XU_MASK]!;
+    const first = XU_BUFFER_SIZE - c;
+    out.set(this.buf.subarray(c), 0);
+    out.set(this.buf.subarray(0, n - first), first);
     return out;
+  }
+
+  /** read of up to `max` bytes straight into `dst` at `at`; returns how many. */
+  readInto(dst: Uint8Array, at: number, max: number): number {
+    const n = Math.min(this.used(), Math.max(0, max));
+    const buf = this.buf;
+    for (let i = 0; i < n; i++) dst[at + i] = buf[(this.cons + i) & XU_MASK]!;
+    this.cons = (this.cons + n) >>> 0;
+    return n;
   }
 
   /** read: peek, then consume what was returned. */
