@@ -43,7 +43,7 @@ export interface SaveSpec {
 }
 
 /** The guest kernel a domain boots: the default one, or Plan 9 on Xen 2.0. */
-export type KernelName = 'default' | 'plan9';
+export type KernelName = 'default' | 'plan9' | 'minios';
 
 export interface DomainSpec {
   readonly name: string;

@@ -8,8 +8,10 @@ import { EINVAL, ESRCH, retName } from '../core/abi/errno.js';
 import { ECS_NAMES, FIFO_L, VIRQS, VIRQ_PER_VCPU } from '../core/abi/evtchn.js';
 import { gntstByName } from '../core/abi/grant.js';
 import { defaultKernel, type DefaultKernel } from '../core/guest/kernel.js';
+import { miniosKernel } from '../core/guest/minios.js';
 import { plan9Kernel } from '../core/guest/plan9.js';
 import { Xen2Dom0Kernel, xen2Dom0Kernel } from '../core/tools/dom0.js';
+import { Dom0Kernel } from '../core/tools/dom0_modern.js';
 import type { ShutdownReason as XendShutdownReason } from '../core/tools/xend.js';
 import { utf8, utf8Decode } from '../core/util/bytes.js';
 import { BackRing, FrontRing } from '../core/guest/ring.js';
@@ -87,8 +89,12 @@ class Run {
         // xend builds the control channel and writes it into start_info before the kernel boots.
         const out = this.consoleOf(dom.name);
         this.dom0Xend()!.createControlChannel(dom, { write: (b) => out(b) });
+      } else if (d.kernel === 'minios') {
+        // The toolstack lays out the store and console rings and fills start_info before the kernel boots.
+        const out = this.consoleOf(dom.name);
+        this.dom0Modern()!.buildGuest(dom, (b) => void out(b));
       }
-      this.hv.boot(dom, d.kernel === 'plan9' ? plan9Kernel() : d.domid === 0 && sc.xen === '2.0' ? xen2Dom0Kernel() : defaultKernel(sc.abi));
+      this.hv.boot(dom, this.kernelFor(d.kernel, d.domid, sc));
     }
     this.hv.trace.flush();
   }
@@ -103,6 +109,20 @@ class Run {
       for (const x of b) bytes.push(x);
       return b.length;
     };
+  }
+
+  private kernelFor(name: Scenario['domains'][number]['kernel'], domid: number, sc: Scenario) {
+    if (name === 'plan9') return plan9Kernel();
+    if (name === 'minios') return miniosKernel();
+    if (domid === 0 && sc.xen === '2.0') return xen2Dom0Kernel();
+    if (domid === 0) return (hv: Hypervisor, d: Domain) => new Dom0Kernel(hv, d, sc.abi);
+    return defaultKernel(sc.abi);
+  }
+
+  /** dom0's kernel when it runs xenstored and xenconsoled (modern Xen), else undefined. */
+  private dom0Modern(): Dom0Kernel | undefined {
+    const k = this.hv.domain(0)?.kernel;
+    return k instanceof Dom0Kernel ? k : undefined;
   }
 
   /** dom0's kernel when it runs xend (Xen 2.0), else undefined. */
@@ -269,8 +289,21 @@ class Run {
         if (id === undefined) return undefined;
         const xend = this.dom0Xend();
         const d = hv.domain(id);
+        const modern = this.dom0Modern();
+        if (d !== undefined && modern !== undefined && modern.xenconsoled.consoles.has(id)) {
+          // xenconsoled's pty: the bytes reach in[] as room allows.
+          const con = modern.xenconsoled.get(id);
+          const before = con.stats.input + con.inputWaiting();
+          modern.typeAt(id, utf8(s.text));
+          return { ret: '0', accepted: con.stats.input + con.inputWaiting() - before };
+        }
         if (d === undefined || xend === undefined || !xend.xend.has(id)) {
-          this.fail(s.domain, d === undefined ? `domain ${id} does not exist (any more): nothing to type at` : `${d.name} has no console on the control interface (give it kernel: plan9 under xen: "2.0")`);
+          this.fail(
+            s.domain,
+            d === undefined
+              ? `domain ${id} does not exist (any more): nothing to type at`
+              : `${d.name} has no console to type at (give it kernel: minios, or kernel: plan9 under xen: "2.0")`,
+          );
           return undefined;
         }
         const accepted = xend.xend.consoleInput(id, utf8(s.text));

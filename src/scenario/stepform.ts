@@ -34,7 +34,7 @@ const RING_ACTIONS: Record<string, { action: RingAction; keys: string[]; require
   ring_final_check: { action: 'final_check', keys: ['ring'], required: ['ring'] },
 };
 const STEP_ACTIONS = ['op', 'check', 'run', ...LIFECYCLE, ...LOCAL_ACTIONS, 'virq', 'pirq', 'type', ...Object.keys(RING_ACTIONS)];
-const KERNELS = ['default', 'plan9'];
+const KERNELS = ['default', 'plan9', 'minios'];
 /** Keys any step may carry besides its action. */
 const STEP_COMMON = ['as', 'vcpu', 'args', 'expect', 'save'];
 
@@ -283,6 +283,8 @@ class Compiler {
         else this.problem(kc, `unknown kernel ${kc.describe()}`, didYouMean(String(k), KERNELS) ?? `kernels are: ${KERNELS.join(', ')}`);
         if (kernel === 'plan9' && this.xenVersion !== '2.0') this.problem(kc, 'the plan9 kernel boots on Xen 2.0', 'add xen: "2.0" to the scenario');
         if (kernel === 'plan9' && i === 0) this.problem(kc, 'dom0 runs xend, not plan9', 'give plan9 to a guest');
+        if (kernel === 'minios' && this.xenVersion === '2.0') this.problem(kc, 'the minios kernel boots on a modern Xen: its console and xenstore rings come from the toolstack (xenstored, xenconsoled), which Xen 2.0 does not have', 'remove xen: "2.0" (Xen 2.0 guests use kernel: plan9)');
+        if (kernel === 'minios' && i === 0) this.problem(kc, 'dom0 runs the toolstack (xenstored, xenconsoled), not minios', 'give minios to a guest');
       }
       const xc = d.get('max_evtchn_port');
       const cc = d.get('cmdline');

@@ -188,3 +188,37 @@ describe('shutdown in Xen 2.0: through xend', () => {
     expect(r.failures.map((f) => f.message)).toEqual(['domain 1 does not exist (any more)']);
   });
 });
+
+const MINIOS = `name: m
+domains:
+  - name: dom0
+  - name: mini
+    kernel: minios
+  - name: bare
+steps:
+`;
+
+describe('kernel: minios (the modern control path)', () => {
+  it('is refused under Xen 2.0 and for dom0, with a hint', () => {
+    const ps = problems(MINIOS.replace('domains:', 'xen: "2.0"\ndomains:'));
+    expect(ps).toHaveLength(1);
+    expect(ps[0]!.message).toMatch(/minios kernel boots on a modern Xen/);
+    expect(ps[0]!.hint).toMatch(/remove xen: "2.0"/);
+    const p0 = problems(MINIOS.replace('  - name: dom0\n', '  - name: dom0\n    kernel: minios\n'));
+    expect(p0.map((p) => p.message)).toContain('dom0 runs the toolstack (xenstored, xenconsoled), not minios');
+  });
+
+  it('boots with its console collected, takes typed input, and leaves other guests without a console', () => {
+    const r = runScenario(
+      loadScenario(
+        's.yaml',
+        `${MINIOS}  - run: 5ms\n  - type: { domain: mini, text: "evtchn\\r" }\n  - run: 5ms\n  - check: { domain: mini, console: "port 2: interdomain dom0" }\n  - type: { domain: bare, text: "x" }\n`,
+      ),
+    );
+    expect(r.failures.map((f) => f.message)).toEqual(['bare has no console to type at (give it kernel: minios, or kernel: plan9 under xen: "2.0")']);
+    expect(r.steps[1]).toMatchObject({ action: 'type', ret: '0', out: { accepted: 7 } });
+    expect(Object.keys(r.consoles)).toEqual(['mini']);
+    expect(r.consoles.mini).toContain('Xen Minimal OS');
+    expect(r.consoles.mini).toContain('evtchn\r\nport 1: interdomain dom0 port 1');
+  });
+});

@@ -1,0 +1,186 @@
+/**
+ * dom0's kernel under a modern Xen (4.x) with the two daemons a guest's
+ * console and store need: one xenstored and one xenconsoled. `buildGuest`
+ * does what the toolstack (libxl, with the domain builder) does before a PV
+ * guest's kernel starts (reference §10–§12):
+ *
+ *  - the xenstore ring at gfn START_INFO_GFN + 1 and the console ring at
+ *    START_INFO_GFN + 2 (the boot layout's order: start_info, store, console);
+ *  - the guest's reserved grant entries 0 (GNTTAB_RESERVED_CONSOLE) and 1
+ *    (GNTTAB_RESERVED_XENSTORE) granting those frames to dom0;
+ *  - alloc_unbound(dom = guest, remote_dom = 0) for the store port, then the
+ *    console port (a fresh guest gets 1 and 2, as with libxl);
+ *  - start_info.store_mfn/store_evtchn and console.domU.mfn/evtchn;
+ *  - the guest's xenstore home (/local/domain/<id>, owned by dom0 and readable
+ *    by the guest; data/ owned by the guest) with name, domid, store/ and
+ *    console/ nodes, then XS_INTRODUCE(domid, mfn, port): xenstored binds its
+ *    end (bind_interdomain) and connects the ring;
+ *  - xenconsoled binds its end of the console port and attaches the page.
+ *
+ * dom0's ends of both channels are routed to the daemons in onEvent. The
+ * daemons reach the guest's pages directly (xenstored would map grant 1,
+ * xenconsoled grant 0 or the ring-ref frame: the bytes are the same).
+ */
+import { DOMID_SELF } from '../abi/domid.js';
+import { START_INFO_CONSOLE_EVTCHN, START_INFO_CONSOLE_MFN, START_INFO_STORE_EVTCHN, START_INFO_STORE_MFN } from '../abi/layout.js';
+import { nulStrings, XS_ERROR, XS_INTRODUCE, XS_MKDIR, XS_SET_PERMS, XS_WRITE } from '../abi/xs_wire.js';
+import { domainPath } from '../abi/xenbus.js';
+import { DefaultKernel, type EventAbi } from '../guest/kernel.js';
+import type { Domain } from '../hv/domain.js';
+import { grantAccess } from '../hv/grant_table.js';
+import { START_INFO_GFN, type Hypervisor } from '../hv/hypervisor.js';
+import { utf8, utf8Decode } from '../util/bytes.js';
+import { Xenconsoled, type ConsoleConn } from './xenconsoled.js';
+import { Xenstored, type XsMsg, type XsSocket } from './xenstored.js';
+
+/** Where the toolstack puts a PV guest's rings: right after start_info. */
+export const STORE_GFN = START_INFO_GFN + 1;
+export const CONSOLE_GFN = START_INFO_GFN + 2;
+/** Reserved grant references (grant_table.h). */
+export const GNTTAB_RESERVED_CONSOLE = 0;
+export const GNTTAB_RESERVED_XENSTORE = 1;
+
+/** What buildGuest set up for one guest. */
+export interface BuiltGuest {
+  readonly domid: number;
+  /** The guest's ports (start_info.store_evtchn, console.domU.evtchn). */
+  readonly storePort: number;
+  readonly consolePort: number;
+  /** dom0's ends. */
+  readonly storeLocal: number;
+  readonly consoleLocal: number;
+  readonly console: ConsoleConn;
+}
+
+export class Dom0Kernel extends DefaultKernel {
+  readonly xenstored: Xenstored;
+  readonly xenconsoled = new Xenconsoled();
+  /** Everything xenstored logged. */
+  readonly xsLog: string[] = [];
+  /** dom0's local port → the guest domid, for each daemon. */
+  private readonly storePorts = new Map<number, number>();
+  private readonly consolePorts = new Map<number, number>();
+  readonly guests = new Map<number, BuiltGuest>();
+  private readonly sock: XsSocket;
+  private readonly replies: XsMsg[] = [];
+  private reqId = 1;
+
+  constructor(hv: Hypervisor, d: Domain, abi: EventAbi = '2l') {
+    super(hv, d, abi);
+    if (d.xen !== '4') throw new RangeError('xenstored and xenconsoled are the modern control path (xen: "4")');
+    if (d.domid !== 0) throw new RangeError('the toolstack runs in dom0');
+    this.xenstored = new Xenstored({
+      env: {
+        mapRing: (domid) => this.hv.domain(domid)?.memory.frame(STORE_GFN) ?? -3,
+        bindPort: (domid, remotePort) => {
+          const r = this.call('bind_interdomain', { remote_dom: domid, remote_port: remotePort });
+          if (r.ret < 0) return r.ret;
+          const local = r.out!.local_port as number;
+          this.storePorts.set(local, domid);
+          return { port: local, notify: () => void this.send(local) };
+        },
+        unbindPort: (_domid, local) => {
+          this.storePorts.delete(local);
+          this.call('close', { dom: DOMID_SELF, port: local });
+        },
+        domainExists: (domid) => this.hv.domain(domid) !== undefined,
+        log: (l) => this.xsLog.push(l),
+      },
+    });
+    this.sock = this.xenstored.openSocket((m) => this.replies.push(m));
+  }
+
+  /** One request from dom0's tools over xenstored's socket; throws on XS_ERROR. */
+  private xs(type: number, payload: Uint8Array): void {
+    const reqId = this.reqId++;
+    this.sock.send(type, payload, reqId);
+    const i = this.replies.findIndex((m) => m.reqId === reqId);
+    const m = i < 0 ? undefined : this.replies.splice(i, 1)[0]!;
+    this.replies.length = 0; // watch events for dom0's tools are not used
+    if (m === undefined) throw new Error(`xenstored did not answer request ${reqId} (type ${type})`);
+    if (m.type === XS_ERROR) throw new Error(`xenstored: request type ${type} failed: ${utf8Decode(m.payload).replace(/\0$/, '')}`);
+  }
+
+  private xsWrite(path: string, value: string): void {
+    this.xs(XS_WRITE, utf8(`${path}\0${value}`));
+  }
+
+  /**
+   * The toolstack's part of building a PV guest, before its kernel boots.
+   * `onOutput` gets every chunk of console output xenconsoled drains.
+   */
+  buildGuest(guest: Domain, onOutput?: (bytes: Uint8Array) => void): BuiltGuest {
+    if (guest.xen !== '4' || guest.domid === 0) throw new RangeError('buildGuest builds a modern domU');
+    if (this.guests.has(guest.domid)) throw new Error(`${guest.name} is built already`);
+    const hv = this.hv;
+    const storePage = guest.memory.frame(STORE_GFN);
+    const consolePage = guest.memory.frame(CONSOLE_GFN);
+    if (storePage === undefined || consolePage === undefined) throw new RangeError(`${guest.name} has no frames ${STORE_GFN}/${CONSOLE_GFN}`);
+    grantAccess(hv, guest, GNTTAB_RESERVED_CONSOLE, 0, CONSOLE_GFN, false);
+    grantAccess(hv, guest, GNTTAB_RESERVED_XENSTORE, 0, STORE_GFN, false);
+    const storePort = this.allocUnbound(guest);
+    const consolePort = this.allocUnbound(guest);
+    const storeMfn = guest.memory.mfn(STORE_GFN);
+    const consoleMfn = guest.memory.mfn(CONSOLE_GFN);
+    const st = guest.startInfo;
+    const view = new DataView(st.buffer, st.byteOffset, st.byteLength);
+    view.setBigUint64(START_INFO_STORE_MFN, BigInt(storeMfn), true);
+    view.setUint32(START_INFO_STORE_EVTCHN, storePort, true);
+    view.setBigUint64(START_INFO_CONSOLE_MFN, BigInt(consoleMfn), true);
+    view.setUint32(START_INFO_CONSOLE_EVTCHN, consolePort, true);
+
+    // libxl__domain_make / libxl__build_post: the home and what the guest may read there.
+    const id = guest.domid;
+    const home = domainPath(id);
+    this.xs(XS_MKDIR, nulStrings(home));
+    this.xs(XS_SET_PERMS, nulStrings(home, 'n0', `r${id}`));
+    this.xs(XS_MKDIR, nulStrings(`${home}/data`));
+    this.xs(XS_SET_PERMS, nulStrings(`${home}/data`, `n${id}`));
+    this.xsWrite(`${home}/name`, guest.name);
+    this.xsWrite(`${home}/domid`, String(id));
+    this.xsWrite(`${home}/store/port`, String(storePort));
+    this.xsWrite(`${home}/store/ring-ref`, String(storeMfn));
+    this.xsWrite(`${home}/console/port`, String(consolePort));
+    this.xsWrite(`${home}/console/ring-ref`, String(consoleMfn));
+    this.xsWrite(`${home}/console/type`, 'xenconsoled');
+    this.xsWrite(`${home}/console/output`, 'pty');
+
+    // XS_INTRODUCE(domid, mfn, port): xenstored binds its end and connects the ring.
+    this.xs(XS_INTRODUCE, nulStrings(String(id), String(storeMfn), String(storePort)));
+    // xenconsoled: bind dom0's end of the console port, map the page, CONNECTED.
+    const r = this.call('bind_interdomain', { remote_dom: id, remote_port: consolePort });
+    if (r.ret < 0) throw new Error(`xenconsoled: bind_interdomain(${id}, ${consolePort}) failed: ${r.ret}`);
+    const consoleLocal = r.out!.local_port as number;
+    this.consolePorts.set(consoleLocal, id);
+    const conn = this.xenconsoled.attach(id, consolePage, () => void this.send(consoleLocal), consoleLocal);
+    if (onOutput !== undefined) conn.onOutput = onOutput;
+
+    const storeLocal = this.xenstored.domains.get(id)?.port ?? 0;
+    const built: BuiltGuest = { domid: id, storePort, consolePort, storeLocal, consoleLocal, console: conn };
+    this.guests.set(id, built);
+    return built;
+  }
+
+  private allocUnbound(guest: Domain): number {
+    const r = this.call('alloc_unbound', { dom: guest.domid, remote_dom: 0 });
+    if (r.ret < 0) throw new Error(`alloc_unbound(${guest.domid}, 0) failed: ${r.ret}`);
+    return r.out!.port as number;
+  }
+
+  /** Bytes typed at a guest's console (xenconsoled's pty); throws if it has none. */
+  typeAt(domid: number, bytes: Uint8Array): void {
+    this.xenconsoled.get(domid).type(bytes);
+  }
+
+  override onEvent(port: number, vcpu: number): void {
+    super.onEvent(port, vcpu);
+    const s = this.storePorts.get(port);
+    if (s !== undefined) this.xenstored.onNotify(s);
+    const c = this.consolePorts.get(port);
+    if (c !== undefined) this.xenconsoled.onNotify(c);
+  }
+}
+
+export function dom0Kernel(abi: EventAbi = '2l') {
+  return (hv: Hypervisor, d: Domain): Dom0Kernel => new Dom0Kernel(hv, d, abi);
+}
