@@ -16,6 +16,7 @@
  * whenever the store channel fires (`onNotify`). Callbacks run from there.
  * One event is sent per batch, after both indexes have been dealt with.
  */
+import { RingPass } from '../util/ring_pass.js';
 import {
   encodeSockmsg,
   XENSTORE_PAYLOAD_MAX,
@@ -106,9 +107,12 @@ export class Xenbus {
   private hdrUsed = 0;
   private body: Uint8Array | undefined;
   private bodyUsed = 0;
-  private busy = false;
-  private again = false;
-  private moved = false;
+  private readonly pass = new RingPass();
+  private readonly readAndWrite = (): void => {
+    this.readReplies();
+    this.writeRequests();
+  };
+  private readonly writeOnly = (): void => this.writeRequests();
 
   constructor(
     readonly page: Uint8Array,
@@ -287,26 +291,12 @@ export class Xenbus {
 
   /** Writes waiting requests; with `read`, takes replies first. Re-entered (from a callback), it leaves the work to the running pass. */
   private pump(read = true): void {
-    if (this.busy) {
-      this.again = true;
-      return;
-    }
-    this.busy = true;
-    try {
-      do {
-        this.again = false;
-        if (read) this.readReplies();
-        this.writeRequests();
-      } while (this.again);
-    } finally {
-      this.busy = false;
-    }
-    if (this.moved) {
-      this.moved = false;
+    if (this.pass.run(read ? this.readAndWrite : this.writeOnly)) {
       this.stats.notifies++;
       this.notify();
     }
   }
+
 
   /** xb_write, Linux-style: copy into req[] as much as is free, publish req_prod. */
   private writeRequests(): void {
@@ -319,7 +309,7 @@ export class Xenbus {
       const n = Math.min(space, head.bytes.length - head.used);
       copyIn(this.page, REQ, SIZE, prod, head.bytes, head.used, n);
       this.idx.reqProd = prod + n;
-      this.moved = true;
+      this.pass.moved = true;
       head.used += n;
       if (head.used === head.bytes.length) this.outgoing.shift();
     }
@@ -360,7 +350,7 @@ export class Xenbus {
 
   private consume(cons: number, n: number): void {
     this.idx.rspCons = cons + n;
-    this.moved = true;
+    this.pass.moved = true;
   }
 
   private dispatch(): void {

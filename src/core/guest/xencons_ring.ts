@@ -9,6 +9,7 @@
  * hvc_xen driver achieves by retrying: the rest waits here and goes out each
  * time xenconsoled's event says it has made room, so nothing is lost.
  */
+import { RingPass } from '../util/ring_pass.js';
 import { XENCONS_IN, XENCONS_IN_SIZE, XENCONS_OUT, XENCONS_OUT_SIZE, XenconsIndexes } from '../abi/console_ring.js';
 import { ringGet, ringPut } from '../util/byte_ring.js';
 
@@ -38,9 +39,11 @@ export class XenconsRing {
   private readonly backlog: Uint8Array[] = [];
   private backlogOff = 0;
   private backlogBytes = 0;
-  private busy = false;
-  private again = false;
-  private moved = false;
+  private readonly pass = new RingPass();
+  private readonly inAndOut = (): void => {
+    this.takeInput();
+    this.flush();
+  };
 
   constructor(
     readonly page: Uint8Array,
@@ -95,7 +98,7 @@ export class XenconsRing {
     if (this.backlog.length === 0) {
       // Nothing queued ahead: straight onto the ring, only the rest is kept.
       off = this.sendNoNotify(bytes);
-      if (off > 0) this.moved = true;
+      if (off > 0) this.pass.moved = true;
     }
     if (off < bytes.length) {
       this.backlog.push(bytes.slice(off));
@@ -110,25 +113,9 @@ export class XenconsRing {
   }
 
   private pump(): void {
-    if (this.busy) {
-      this.again = true;
-      return;
-    }
-    this.busy = true;
-    try {
-      do {
-        this.again = false;
-        this.takeInput();
-        this.flush();
-      } while (this.again);
-    } finally {
-      this.busy = false;
-    }
-    if (this.moved) {
-      this.moved = false;
-      this.sendEvent();
-    }
+    if (this.pass.run(this.inAndOut)) this.sendEvent();
   }
+
 
   private sendEvent(): void {
     this.stats.notifies++;
@@ -141,7 +128,7 @@ export class XenconsRing {
       const head = this.backlog[0]!;
       const n = this.sendNoNotify(head, this.backlogOff, head.length - this.backlogOff);
       if (n === 0) return;
-      this.moved = true;
+      this.pass.moved = true;
       this.backlogBytes -= n;
       this.backlogOff += n;
       if (this.backlogOff === head.length) {
@@ -165,7 +152,7 @@ export class XenconsRing {
     const bytes = new Uint8Array(n);
     copyOut(this.page, IN, IN_SIZE, cons, bytes, 0, n);
     this.idx.inCons = prod;
-    this.moved = true;
+    this.pass.moved = true;
     this.stats.received += n;
     this.onInput(bytes);
   }

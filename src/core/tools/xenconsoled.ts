@@ -9,6 +9,7 @@
  * sends one per batch. The per-domain rate limit (30 events per 200 ms, then
  * the port stays masked) is not modelled.
  */
+import { RingPass } from '../util/ring_pass.js';
 import { XENCONS_IN, XENCONS_IN_SIZE, XENCONS_OUT, XENCONS_OUT_SIZE, XENCONSOLE_CONNECTED, XenconsIndexes } from '../abi/console_ring.js';
 import { ringGet, ringPut } from '../util/byte_ring.js';
 import { utf8Decode } from '../util/bytes.js';
@@ -59,9 +60,14 @@ export class ConsoleConn {
   private ttyOff = 0;
   /** An event came while the buffer was full: take it once there is room. */
   private eventPending = false;
-  private busy = false;
-  private again = false;
-  private moved = false;
+  private readonly pass = new RingPass();
+  private readonly drainAndFeed = (): void => {
+    if (this.eventPending && this.bufferAvailable()) {
+      this.eventPending = false;
+      this.bufferAppend();
+    }
+    this.ttyRead();
+  };
 
   constructor(
     readonly domid: number,
@@ -122,29 +128,12 @@ export class ConsoleConn {
   }
 
   private service(): void {
-    if (this.busy) {
-      this.again = true;
-      return;
-    }
-    this.busy = true;
-    try {
-      do {
-        this.again = false;
-        if (this.eventPending && this.bufferAvailable()) {
-          this.eventPending = false;
-          this.bufferAppend();
-        }
-        this.ttyRead();
-      } while (this.again);
-    } finally {
-      this.busy = false;
-    }
-    if (this.moved) {
-      this.moved = false;
+    if (this.pass.run(this.drainAndFeed)) {
       this.stats.notifies++;
       this.notify();
     }
   }
+
 
   /** buffer_append: everything between out_cons and out_prod, unless that claims more than the ring holds. */
   private bufferAppend(): void {
@@ -161,7 +150,7 @@ export class ConsoleConn {
     const chunk = this.data.subarray(this.size, this.size + n);
     this.size += n;
     this.idx.outCons = prod;
-    this.moved = true;
+    this.pass.moved = true;
     this.stats.output += n;
     this.onOutput?.(chunk);
   }
@@ -186,7 +175,7 @@ export class ConsoleConn {
       const n = Math.min(free, TTY_READ_CHUNK, head.length - this.ttyOff);
       copyIn(this.page, IN, IN_SIZE, prod, head, this.ttyOff, n);
       this.idx.inProd = prod + n;
-      this.moved = true;
+      this.pass.moved = true;
       this.stats.input += n;
       this.ttyOff += n;
       if (this.ttyOff === head.length) {
