@@ -135,6 +135,8 @@ class Run {
     const out: Record<string, string> = {};
     const xend = this.dom0Xend();
     if (xend !== undefined) out[this.hv.domain(0)!.name] = xend.console.join('');
+    const modern = this.dom0Modern();
+    if (modern !== undefined) out[this.hv.domain(0)!.name] = modern.console.join('');
     for (const [name, bytes] of this.consoles) out[name] = utf8Decode(Uint8Array.from(bytes));
     return out;
   }
@@ -290,6 +292,13 @@ class Run {
         const xend = this.dom0Xend();
         const d = hv.domain(id);
         const modern = this.dom0Modern();
+        const shell = id === 0 ? (xend ?? modern)?.shell : undefined;
+        if (d !== undefined && shell !== undefined) {
+          // dom0's own console: its shell reads every byte.
+          const bytes = utf8(s.text);
+          shell.input(bytes);
+          return { ret: '0', accepted: bytes.length };
+        }
         if (d !== undefined && modern !== undefined && modern.xenconsoled.consoles.has(id)) {
           // xenconsoled's pty: the bytes reach in[] as room allows.
           const con = modern.xenconsoled.get(id);
@@ -302,7 +311,7 @@ class Run {
             s.domain,
             d === undefined
               ? `domain ${id} does not exist (any more): nothing to type at`
-              : `${d.name} has no console to type at (give it kernel: minios, or kernel: plan9 under xen: "2.0")`,
+              : `${d.name} has no console to type at (give it kernel: minios, or kernel: plan9 under xen: "2.0"; dom0's console runs a shell)`,
           );
           return undefined;
         }

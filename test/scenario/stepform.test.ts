@@ -215,9 +215,9 @@ describe('kernel: minios (the modern control path)', () => {
         `${MINIOS}  - run: 5ms\n  - type: { domain: mini, text: "evtchn\\r" }\n  - run: 5ms\n  - check: { domain: mini, console: "port 2: interdomain dom0" }\n  - type: { domain: bare, text: "x" }\n`,
       ),
     );
-    expect(r.failures.map((f) => f.message)).toEqual(['bare has no console to type at (give it kernel: minios, or kernel: plan9 under xen: "2.0")']);
+    expect(r.failures.map((f) => f.message)).toEqual(['bare has no console to type at (give it kernel: minios, or kernel: plan9 under xen: "2.0"; dom0\'s console runs a shell)']);
     expect(r.steps[1]).toMatchObject({ action: 'type', ret: '0', out: { accepted: 7 } });
-    expect(Object.keys(r.consoles)).toEqual(['mini']);
+    expect(Object.keys(r.consoles)).toEqual(['dom0', 'mini']);
     expect(r.consoles.mini).toContain('Xen Minimal OS');
     expect(r.consoles.mini).toContain('evtchn\r\nport 1: interdomain dom0 port 1');
   });

@@ -14,6 +14,7 @@ import * as xen2 from '../abi/xen2.js';
 import { DefaultKernel } from '../guest/kernel.js';
 import type { Domain } from '../hv/domain.js';
 import type { Hypervisor } from '../hv/hypervisor.js';
+import { DOM0_PROMPT, Dom0Shell } from './dom0_shell.js';
 import { domainLogger } from './log.js';
 import { Xend, type ConsoleClient, type ResponseHandler, type ShutdownReason } from './xend.js';
 
@@ -39,10 +40,33 @@ export class Xen2Dom0Kernel extends DefaultKernel {
   domExcPort = 0;
   /** Every domain reap has dealt with, in order. */
   readonly reaped: Reaped[] = [];
+  /** The lines dom0 and xend printed to Xen's console (xl dmesg). */
+  readonly dmesgLines: string[] = [];
+  /** The shell on dom0's console. */
+  readonly shell: Dom0Shell;
 
   constructor(hv: Hypervisor, d: Domain) {
     super(hv, d);
     if (d.xen !== '2.0') throw new RangeError('xend is the Xen 2.0 control software (xen: "2.0")');
+    this.shell = new Dom0Shell({
+      hv,
+      write: (t) => void this.console.push(t),
+      shutdown: (g) => {
+        if (!this.xend.has(g.domid)) return `${g.name} has no control channel (xend asks over it with CMSG_SHUTDOWN)`;
+        this.shutdownDomain(g.domid, 'poweroff');
+        return undefined;
+      },
+      destroy: (g) => (g.domid === 0 || g.dying ? this.hv.destroy(g) : this.destroyDomain(g)),
+      dmesg: () => this.dmesgLines,
+    });
+  }
+
+  /** A line to Xen's console (dom0's console in 2.0), kept for xl dmesg. */
+  printk(line: string): void {
+    // At a fresh prompt the line goes above it, and the prompt stays last.
+    if (this.shell.atEmptyPrompt && this.console.at(-1) === DOM0_PROMPT) this.console.splice(this.console.length - 1, 0, line);
+    else this.console.push(line);
+    this.dmesgLines.push(line);
   }
 
   /** Upcalls on, then xend starts: channelFactory.virqChannel(VIRQ_DOM_EXC). */
@@ -51,6 +75,8 @@ export class Xen2Dom0Kernel extends DefaultKernel {
     const r = this.call('bind_virq', { virq: xen2.VIRQ_DOM_EXC });
     if (r.ret < 0) throw new Error(`xend: bind_virq(VIRQ_DOM_EXC) failed: ${r.ret}`);
     this.domExcPort = r.out!.port as number;
+    this.dmesgLines.push(`xend: listening for VIRQ_DOM_EXC on port ${this.domExcPort}\n`);
+    this.shell.start();
   }
 
   /** createDomChannel before the guest boots: returns dom0's end, or a negated errno. */
@@ -64,7 +90,7 @@ export class Xen2Dom0Kernel extends DefaultKernel {
     if (client !== undefined) ch.console.connect(client);
     this.ctrlPorts.set(local, guest.domid);
     this.portOfDom.set(guest.domid, local);
-    this.console.push(`xend: domain ${guest.domid} (${guest.name}): control channel dom0:${local} <-> ${guest.name}:${remote}, console on tcp port ${ch.console.consolePort}\n`);
+    this.printk(`xend: domain ${guest.domid} (${guest.name}): control channel dom0:${local} <-> ${guest.name}:${remote}, console on tcp port ${ch.console.consolePort}\n`);
     return local;
   }
 
@@ -112,11 +138,11 @@ export class Xen2Dom0Kernel extends DefaultKernel {
       let destroyed = false;
       if (reason === 'suspend') {
         log('reap', `reap: domain ${d.domid} suspended; left for the save`);
-        this.console.push(`xend: domain ${d.domid} (${d.name}) suspended\n`);
+        this.printk(`xend: domain ${d.domid} (${d.name}) suspended\n`);
       } else {
         this.destroyDomain(d);
         destroyed = true;
-        this.console.push(`xend: domain ${d.domid} (${d.name}) shut down (${reason}): destroyed\n`);
+        this.printk(`xend: domain ${d.domid} (${d.name}) shut down (${reason}): destroyed\n`);
       }
       const r: Reaped = { domid: d.domid, name: d.name, reason, destroyed };
       out.push(r);

@@ -22,14 +22,16 @@
  * xenconsoled grant 0 or the ring-ref frame: the bytes are the same).
  */
 import { DOMID_SELF } from '../abi/domid.js';
+import { retName } from '../abi/errno.js';
 import { START_INFO_CONSOLE_EVTCHN, START_INFO_CONSOLE_MFN, START_INFO_STORE_EVTCHN, START_INFO_STORE_MFN } from '../abi/layout.js';
-import { nulStrings, XS_ERROR, XS_INTRODUCE, XS_MKDIR, XS_SET_PERMS, XS_WRITE } from '../abi/xs_wire.js';
+import { nulStrings, XS_DIRECTORY, XS_ERROR, XS_INTRODUCE, XS_MKDIR, XS_READ, XS_RM, XS_SET_PERMS, XS_WRITE } from '../abi/xs_wire.js';
 import { domainPath } from '../abi/xenbus.js';
 import { DefaultKernel, type EventAbi } from '../guest/kernel.js';
 import type { Domain } from '../hv/domain.js';
 import { grantAccess } from '../hv/grant_table.js';
 import { START_INFO_GFN, type Hypervisor } from '../hv/hypervisor.js';
 import { utf8, utf8Decode } from '../util/bytes.js';
+import { Dom0Shell, type XsResult } from './dom0_shell.js';
 import { Xenconsoled, type ConsoleConn } from './xenconsoled.js';
 import { Xenstored, type XsMsg, type XsSocket } from './xenstored.js';
 
@@ -64,6 +66,11 @@ export class Dom0Kernel extends DefaultKernel {
   private readonly sock: XsSocket;
   private readonly replies: XsMsg[] = [];
   private reqId = 1;
+  /** What dom0's console shows: the shell's prompt, echo and output. */
+  readonly console: string[] = [];
+  /** What dom0 logged to the hypervisor's console (xl dmesg). */
+  readonly dmesgLines: string[] = [];
+  readonly shell: Dom0Shell;
 
   constructor(hv: Hypervisor, d: Domain, abi: EventAbi = '2l') {
     super(hv, d, abi);
@@ -88,17 +95,48 @@ export class Dom0Kernel extends DefaultKernel {
       },
     });
     this.sock = this.xenstored.openSocket((m) => this.replies.push(m));
+    this.shell = new Dom0Shell({
+      hv,
+      write: (t) => void this.console.push(t),
+      shutdown: (g) => {
+        const ret = hv.shutdown(g, 'poweroff');
+        return ret < 0 ? retName(ret) : undefined;
+      },
+      destroy: (g) => hv.destroy(g),
+      dmesg: () => this.dmesgLines,
+      xs: (op, path, value) => this.xsTool(op, path, value),
+    });
   }
 
-  /** One request from dom0's tools over xenstored's socket; throws on XS_ERROR. */
-  private xs(type: number, payload: Uint8Array): void {
+  override boot(): void {
+    super.boot();
+    this.shell.start(`${this.d.name}: xenstored and xenconsoled running; type help`);
+  }
+
+  /** One request over xenstored's socket and its reply (undefined if none came). */
+  private xsRequest(type: number, payload: Uint8Array): XsMsg | undefined {
     const reqId = this.reqId++;
     this.sock.send(type, payload, reqId);
     const i = this.replies.findIndex((m) => m.reqId === reqId);
     const m = i < 0 ? undefined : this.replies.splice(i, 1)[0]!;
     this.replies.length = 0; // watch events for dom0's tools are not used
-    if (m === undefined) throw new Error(`xenstored did not answer request ${reqId} (type ${type})`);
+    return m;
+  }
+
+  /** One request from dom0's tools over xenstored's socket; throws on XS_ERROR. */
+  private xs(type: number, payload: Uint8Array): void {
+    const m = this.xsRequest(type, payload);
+    if (m === undefined) throw new Error(`xenstored did not answer request ${this.reqId - 1} (type ${type})`);
     if (m.type === XS_ERROR) throw new Error(`xenstored: request type ${type} failed: ${utf8Decode(m.payload).replace(/\0$/, '')}`);
+  }
+
+  /** The shell's xenstore-* commands: one request each, the error name on failure. */
+  private xsTool(op: 'directory' | 'read' | 'write' | 'rm', path: string, value?: string): XsResult {
+    const type = op === 'directory' ? XS_DIRECTORY : op === 'read' ? XS_READ : op === 'write' ? XS_WRITE : XS_RM;
+    const m = this.xsRequest(type, op === 'write' ? utf8(`${path}\0${value ?? ''}`) : nulStrings(path));
+    if (m === undefined) return { ok: false, error: 'EIO' };
+    if (m.type === XS_ERROR) return { ok: false, error: utf8Decode(m.payload).replace(/\0$/, '') };
+    return { ok: true, payload: m.payload };
   }
 
   private xsWrite(path: string, value: string): void {
@@ -157,6 +195,7 @@ export class Dom0Kernel extends DefaultKernel {
 
     const storeLocal = this.xenstored.domains.get(id)?.port ?? 0;
     const built: BuiltGuest = { domid: id, storePort, consolePort, storeLocal, consoleLocal, console: conn };
+    this.dmesgLines.push(`${this.d.name}: domain ${id} (${guest.name}) built: xenstore on port ${storePort} (dom0:${storeLocal}), console on port ${consolePort} (dom0:${consoleLocal})`);
     this.guests.set(id, built);
     return built;
   }
