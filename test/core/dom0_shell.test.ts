@@ -45,16 +45,52 @@ describe('dom0 shell, modern mode', () => {
     for (const l of lines.slice(2, 5)) expect(l.length).toBe(lines[1]!.length + 1);
   });
 
+  it('xl shutdown writes control/shutdown; Mini-OS shuts itself down and dom0 reaps it on VIRQ_DOM_EXC', () => {
+    const r = run(MODERN, ['xl shutdown minios\r'], '  - run: 5ms\n  - type: { domain: dom0, text: "xl list\\r" }\n');
+    expect(r.failures).toEqual([]);
+    expect(r.consoles.minios).toContain('\r\nminios: control/shutdown = "poweroff": shutting down (poweroff)\r\n');
+    expect(r.hv.domain(1)).toBeUndefined();
+    const k0 = r.hv.domain(0)!.kernel as Dom0Kernel;
+    expect(k0.reaped).toEqual([{ domid: 1, name: 'minios', reason: 'poweroff' }]);
+    // xenstored forgot the domain and its home is gone; dom0's ends of its channels are closed.
+    expect(k0.xenstored.domains.has(1)).toBe(false);
+    expect(k0.xenstored.readValue('/local/domain/1/name')).toBeUndefined();
+    expect(k0.guests.has(1)).toBe(false);
+    expect(k0.xenconsoled.consoles.has(1)).toBe(false);
+    const t = typed(r);
+    expect(t).toContain('Shutting down domain 1\n');
+    expect(t).not.toContain(`minios${' '.repeat(35)}`);
+    expect(t).toContain(`${'bare'.padEnd(40)}     2    64     1     -b----`);
+  });
+
+  it('a reboot request takes the same way, with its reason', () => {
+    const r = run(MODERN, []);
+    const k0 = r.hv.domain(0)!.kernel as Dom0Kernel;
+    expect(k0.shutdownGuest(r.hv.domain(1)!, 'reboot')).toBeUndefined();
+    expect(k0.shutdownGuest(r.hv.domain(2)!, 'reboot')).toBe('PV control interface not available');
+    r.hv.run(5_000_000);
+    expect(k0.reaped).toEqual([{ domid: 1, name: 'minios', reason: 'reboot' }]);
+    expect(r.hv.domain(2)!.state).toBe('running');
+  });
+
+  it('xl shutdown before time runs: the node is written, the hypervisor is not called', () => {
+    const r = run(MODERN, ['xl shutdown 1\r']);
+    const k0 = r.hv.domain(0)!.kernel as Dom0Kernel;
+    expect(k0.xenstored.readValue('/local/domain/1/control/shutdown')).toBe('poweroff');
+    expect(r.hv.domain(1)!.state).toBe('running');
+  });
+
   it('xl pause / unpause / shutdown / destroy by name or id', () => {
     const r = run(MODERN, ['xl pause minios\r', 'xl list\r']);
     expect(r.hv.domain(1)!.pauseCount).toBe(1);
     expect(typed(r)).toContain(`${'minios'.padEnd(40)}     1    64     1     --p---`);
     const r2 = run(MODERN, ['xl pause 1\r', 'xl unpause minios\r', 'xl shutdown 2\r', 'xl destroy minios\r', 'xl list\r']);
     expect(r2.hv.domain(1)).toBeUndefined();
-    expect(r2.hv.domain(2)!.state).toBe('shutdown');
+    // bare has no xenstore home, so no PV control interface: libxl refuses, the domain runs on.
+    expect(r2.hv.domain(2)!.state).toBe('running');
     const t = typed(r2);
-    expect(t).toContain('Shutting down domain 2\n');
-    expect(t).toContain(`${'bare'.padEnd(40)}     2    64     1     ---s--`);
+    expect(t).toContain('xl: shutdown of bare failed: PV control interface not available\n');
+    expect(t).toContain(`${'bare'.padEnd(40)}     2    64     1     -b----`);
     expect(t).not.toContain(`minios${' '.repeat(35)}`);
   });
 
@@ -76,7 +112,7 @@ describe('dom0 shell, modern mode', () => {
     const t = typed(run(MODERN, ['lsevtchn minios\r', 'lsevtchn\r']));
     expect(t).toContain('lsevtchn minios\n   1: VCPU 0: Interdomain (Connected) - Remote Domain 0, Port 1\n   2: VCPU 0: Interdomain (Connected) - Remote Domain 0, Port 2\n   3: VCPU 0: Virtual IRQ 0\ndom0# ');
     // dom0's ends of minios's store and console channels.
-    expect(t).toContain('lsevtchn\n   1: VCPU 0: Interdomain (Connected) - Remote Domain 1, Port 1\n   2: VCPU 0: Interdomain (Connected) - Remote Domain 1, Port 2\ndom0# ');
+    expect(t).toContain('lsevtchn\n   1: VCPU 0: Interdomain (Connected) - Remote Domain 1, Port 1\n   2: VCPU 0: Interdomain (Connected) - Remote Domain 1, Port 2\n   3: VCPU 0: Virtual IRQ 3\ndom0# ');
   });
 
   it('xenstore-read / write / ls / rm through xenstored', () => {

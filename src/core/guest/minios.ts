@@ -3,7 +3,9 @@
  * store_evtchn, console.domU.mfn and console.domU.evtchn (as arch_init and
  * init_console/init_xenbus do), brings up xenbus and the console ring on
  * those frames and ports, binds VIRQ_TIMER, prints a banner and counts timer
- * ticks. A tiny shell reads lines from the console: help, evtchn, send,
+ * ticks. It watches control/shutdown and, when the toolstack writes
+ * poweroff or reboot there (xl shutdown), prints a line and makes
+ * SCHEDOP_shutdown. A tiny shell reads lines from the console: help, evtchn, send,
  * status, mask, unmask, uptime, xenstore-read. Only the Xen-facing behaviour
  * is modelled (the upcall loop is the default kernel's 2-level one); the
  * banner is in Mini-OS's style, not a transcript of a real boot.
@@ -20,6 +22,8 @@ import { crlf, XenconsRing } from './xencons_ring.js';
 import { retName } from '../abi/errno.js';
 
 export const MINIOS_PROMPT = 'minios> ';
+/** The node the toolstack writes to ask for a shutdown, relative to the domain's home. */
+export const CONTROL_SHUTDOWN = 'control/shutdown';
 
 /** The four start_info fields the toolstack fills for a PV domU's store and console. */
 export interface StartInfoRings {
@@ -85,6 +89,8 @@ export class MiniOsKernel extends DefaultKernel {
     if (storePage !== undefined && this.storePort !== 0) {
       this.xenbus = new Xenbus(storePage, () => void this.send(this.storePort));
       this.bound.set(this.storePort, 'xenstore');
+      // shutdown.c: a watch on control/shutdown (relative: under the domain's home).
+      this.xenbus.watch(CONTROL_SHUTDOWN, 'shutdown', () => this.checkShutdown());
     }
     const tp = this.call('bind_virq', { virq: VIRQ_TIMER, vcpu: 0 });
     if (tp.ret >= 0) {
@@ -104,6 +110,25 @@ export class MiniOsKernel extends DefaultKernel {
         `Mini-OS ${this.d.name} (domain ${this.d.domid}) ready\n` +
         MINIOS_PROMPT,
     );
+  }
+
+  /** Set once control/shutdown asked for a shutdown this kernel is carrying out. */
+  shutdownRequested: 'poweroff' | 'reboot' | undefined;
+
+  /** shutdown_thread: reads control/shutdown when its watch fires; poweroff or reboot takes the domain down. */
+  private checkShutdown(): void {
+    this.xenbus?.read(CONTROL_SHUTDOWN, (err, value) => {
+      if (err !== undefined || this.shutdownRequested !== undefined) return;
+      if (value !== 'poweroff' && value !== 'reboot') return;
+      this.shutdownRequested = value;
+      this.print(`\nminios: control/shutdown = "${value}": shutting down (${value})\n`);
+      this.schedShutdown(value);
+    });
+  }
+
+  /** HYPERVISOR_sched_op(SCHEDOP_shutdown, { reason }): the hypervisor's domain_shutdown. */
+  schedShutdown(reason: 'poweroff' | 'reboot'): number {
+    return this.hv.shutdown(this.d, reason);
   }
 
   /** console_print: "\n" goes out as "\r\n". */

@@ -22,6 +22,7 @@
  * xenconsoled grant 0 or the ring-ref frame: the bytes are the same).
  */
 import { DOMID_SELF } from '../abi/domid.js';
+import { VIRQ_DOM_EXC } from '../abi/evtchn.js';
 import { retName } from '../abi/errno.js';
 import { START_INFO_CONSOLE_EVTCHN, START_INFO_CONSOLE_MFN, START_INFO_STORE_EVTCHN, START_INFO_STORE_MFN } from '../abi/layout.js';
 import { nulStrings, XS_DIRECTORY, XS_ERROR, XS_INTRODUCE, XS_MKDIR, XS_READ, XS_RM, XS_SET_PERMS, XS_WRITE } from '../abi/xs_wire.js';
@@ -98,15 +99,23 @@ export class Dom0Kernel extends DefaultKernel {
     this.shell = new Dom0Shell({
       hv,
       write: (t) => void this.console.push(t),
-      shutdown: (g) => {
-        const ret = hv.shutdown(g, 'poweroff');
-        return ret < 0 ? retName(ret) : undefined;
-      },
-      destroy: (g) => hv.destroy(g),
+      shutdown: (g) => this.shutdownGuest(g, 'poweroff'),
+      destroy: (g) => (g.domid === 0 || g.dying ? hv.destroy(g) : this.destroyGuest(g)),
       dmesg: () => this.dmesgLines,
       xs: (op, path, value) => this.xsTool(op, path, value),
     });
   }
+
+  /**
+   * dom0's port for VIRQ_DOM_EXC (xenstored's and xl's way to hear of a domain
+   * shutting down); 0 until bound. Real xenstored binds it when it starts; here
+   * it is bound once the first guest is built, after that guest's channels, so
+   * dom0's port numbers (and scenarios without a built guest, where a shut-down
+   * domain stays for inspection) are as before.
+   */
+  domExcPort = 0;
+  /** Every domain reap destroyed, with its shutdown reason, in order. */
+  readonly reaped: { domid: number; name: string; reason: string }[] = [];
 
   override boot(): void {
     super.boot();
@@ -197,7 +206,16 @@ export class Dom0Kernel extends DefaultKernel {
     const built: BuiltGuest = { domid: id, storePort, consolePort, storeLocal, consoleLocal, console: conn };
     this.dmesgLines.push(`${this.d.name}: domain ${id} (${guest.name}) built: xenstore on port ${storePort} (dom0:${storeLocal}), console on port ${consolePort} (dom0:${consoleLocal})`);
     this.guests.set(id, built);
+    if (this.domExcPort === 0) this.bindDomExc();
     return built;
+  }
+
+  /** xenstored's domain_init / xl's death watch: VIRQ_DOM_EXC to dom0. */
+  private bindDomExc(): void {
+    const r = this.call('bind_virq', { virq: VIRQ_DOM_EXC, vcpu: 0 });
+    if (r.ret < 0) throw new Error(`xenstored: bind_virq(VIRQ_DOM_EXC) failed: ${retName(r.ret)}`);
+    this.domExcPort = r.out!.port as number;
+    this.dmesgLines.push(`${this.d.name}: listening for VIRQ_DOM_EXC on port ${this.domExcPort}`);
   }
 
   private allocUnbound(guest: Domain): number {
@@ -211,8 +229,63 @@ export class Dom0Kernel extends DefaultKernel {
     this.xenconsoled.get(domid).type(bytes);
   }
 
+  /**
+   * xl shutdown (libxl_domain_shutdown → libxl__domain_pvcontrol_write): writes
+   * "poweroff" or "reboot" to control/shutdown in the guest's xenstore home;
+   * the guest watches the node and makes SCHEDOP_shutdown itself. A message
+   * on failure (no xenstore home: no PV control interface), else undefined.
+   */
+  shutdownGuest(g: Domain, reason: 'poweroff' | 'reboot'): string | undefined {
+    if (g.domid === 0) return 'dom0 cannot be shut down from xl';
+    if (!this.guests.has(g.domid)) return 'PV control interface not available';
+    const r = this.xsTool('write', `${domainPath(g.domid)}/control/shutdown`, reason);
+    return r.ok ? undefined : `xenstore write of control/shutdown failed: ${r.error}`;
+  }
+
+  /**
+   * The reaper on VIRQ_DOM_EXC (xenstored's domain_cleanup, xl's domain
+   * death watch): every built guest found shut down is destroyed, xenstored
+   * is told it is gone (its connection and home removed, @releaseDomain
+   * fired) and xenconsoled drops its console after reading what is left.
+   */
+  reap(): void {
+    for (const id of [...this.guests.keys()]) {
+      const g = this.hv.domain(id);
+      if (g === undefined || g.state !== 'shutdown') continue;
+      const reason = g.shutdownReason ?? `code ${g.shutdownCode}`;
+      this.xenstored.domainShutdown(id);
+      this.destroyGuest(g);
+      this.reaped.push({ domid: id, name: g.name, reason });
+      this.dmesgLines.push(`${this.d.name}: domain ${id} (${g.name}) shut down (${reason}): destroyed`);
+    }
+  }
+
+  /** Destroys a built guest (or any domU) and lets both daemons drop it. Returns the destroy's result. */
+  destroyGuest(g: Domain): number {
+    const id = g.domid;
+    const built = this.guests.get(id);
+    if (built !== undefined) {
+      this.xenconsoled.onNotify(id); // what the guest wrote last is read before the page goes
+      this.xenconsoled.detach(id);
+      this.consolePorts.delete(built.consoleLocal);
+      this.call('close', { dom: DOMID_SELF, port: built.consoleLocal });
+      this.guests.delete(id);
+    }
+    const ret = this.hv.destroy(g);
+    if (built !== undefined) {
+      this.xenstored.domainDied(id);
+      this.xsTool('rm', domainPath(id)); // libxl__destroy_domid: the home goes
+    }
+    return ret;
+  }
+
   override onEvent(port: number, vcpu: number): void {
     super.onEvent(port, vcpu);
+    if (port === this.domExcPort) {
+      // After this batch of notifications, so a dying guest's last console output is read first.
+      this.hv.schedule(0, () => this.reap());
+      return;
+    }
     const s = this.storePorts.get(port);
     if (s !== undefined) this.xenstored.onNotify(s);
     const c = this.consolePorts.get(port);
