@@ -298,13 +298,19 @@ export function readCtrlMsg(bytes: Uint8Array, offset: number): CtrlMsg {
   };
 }
 
-/** Writes all 64 bytes of `m` at `offset` (the memcpy of sizeof(control_msg_t)). */
+/**
+ * Writes all 64 bytes of `m` at `offset` (the memcpy of sizeof(control_msg_t)),
+ * byte by byte: no subarray per message, since this is the console's hot path.
+ */
 export function writeCtrlMsg(bytes: Uint8Array, offset: number, m: CtrlMsg): void {
   bytes[offset + CTRL_MSG_TYPE] = m.type;
   bytes[offset + CTRL_MSG_SUBTYPE] = m.subtype;
   bytes[offset + CTRL_MSG_ID] = m.id;
   bytes[offset + CTRL_MSG_LENGTH] = m.length;
-  bytes.set(m.msg.subarray(0, CTRL_MSG_MAX_PAYLOAD), offset + CTRL_MSG_PAYLOAD);
+  const src = m.msg;
+  const p = offset + CTRL_MSG_PAYLOAD;
+  const n = Math.min(src.length, CTRL_MSG_MAX_PAYLOAD);
+  for (let i = 0; i < n; i++) bytes[p + i] = src[i]!;
 }
 
 /** The four u32 indexes of control_if_t, read and written in place (x86_32: little-endian). */

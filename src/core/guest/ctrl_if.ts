@@ -25,6 +25,7 @@ import {
   ControlIfIndexes,
   copyCtrlMsg,
   readCtrlMsg,
+  writeCtrlMsg,
   rxSlotOffset,
   txSlotOffset,
   type CtrlMsg,
@@ -48,18 +49,6 @@ interface BlockedSend {
   readonly hnd: CtrlMsgHandler | undefined;
   readonly id: number;
   readonly onSent: ((msg: CtrlMsg) => void) | undefined;
-}
-
-/** writeCtrlMsg, byte by byte: the same 64 bytes without a subarray per message (the hot path). */
-function putCtrlMsg(page: Uint8Array, at: number, m: CtrlMsg): void {
-  page[at + CTRL_MSG_TYPE] = m.type;
-  page[at + CTRL_MSG_SUBTYPE] = m.subtype;
-  page[at + CTRL_MSG_ID] = m.id;
-  page[at + CTRL_MSG_LENGTH] = m.length;
-  const src = m.msg;
-  const p = at + CTRL_MSG_PAYLOAD;
-  const n = Math.min(src.length, CTRL_MSG_MAX_PAYLOAD);
-  for (let i = 0; i < n; i++) page[p + i] = src[i]!;
 }
 
 export class GuestCtrlIf {
@@ -136,7 +125,7 @@ export class GuestCtrlIf {
       if (!this.txFull()) {
         msg.id = hnd ? this.allocId(hnd, id) : CTRL_MSG_ID_NONE;
         const prod = this.shared.txReqProd;
-        putCtrlMsg(this.page, txSlotOffset(prod), msg);
+        writeCtrlMsg(this.page, txSlotOffset(prod), msg);
         this.shared.txReqProd = prod + 1;
         rc = 0;
       }
@@ -230,7 +219,7 @@ export class GuestCtrlIf {
     try {
       const prod = this.shared.rxRespProd;
       if (prod === this.rxReqCons) this.log.push(`ctrl_if: response id ${msg.id} written with no request consumed to answer`);
-      putCtrlMsg(this.page, rxSlotOffset(prod), msg);
+      writeCtrlMsg(this.page, rxSlotOffset(prod), msg);
       this.shared.rxRespProd = prod + 1;
     } finally {
       this.irqsOff--;

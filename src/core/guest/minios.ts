@@ -10,6 +10,7 @@
  * is modelled (the upcall loop is the default kernel's 2-level one); the
  * banner is in Mini-OS's style, not a transcript of a real boot.
  */
+import { LineInput } from './line_input.js';
 import { DOMID_SELF } from '../abi/domid.js';
 import { VIRQ_TIMER } from '../abi/evtchn.js';
 import { START_INFO_CONSOLE_EVTCHN, START_INFO_CONSOLE_MFN, START_INFO_STORE_EVTCHN, START_INFO_STORE_MFN } from '../abi/layout.js';
@@ -66,7 +67,7 @@ export class MiniOsKernel extends DefaultKernel {
   cons: XenconsRing | undefined;
   /** Ports this kernel bound or was given, with what they are for. */
   readonly bound = new Map<number, string>();
-  private line = '';
+  private readonly lineInput = new LineInput((text) => this.print(text), (line) => this.onLine(line));
 
   constructor(hv: Hypervisor, d: Domain) {
     super(hv, d);
@@ -83,7 +84,7 @@ export class MiniOsKernel extends DefaultKernel {
     this.storePort = rings.storeEvtchn;
     this.consolePort = rings.consoleEvtchn;
     if (consPage !== undefined && this.consolePort !== 0) {
-      this.cons = new XenconsRing(consPage, () => void this.send(this.consolePort), (b) => this.input(b));
+      this.cons = new XenconsRing(consPage, () => void this.send(this.consolePort), (b) => this.lineInput.feed(b));
       this.bound.set(this.consolePort, 'console');
     }
     if (storePage !== undefined && this.storePort !== 0) {
@@ -149,27 +150,6 @@ export class MiniOsKernel extends DefaultKernel {
     const port = (out?.port ?? out?.local_port) as number | undefined;
     if (port !== undefined && !this.bound.has(port) && (op.startsWith('bind_') || op === 'alloc_unbound')) this.bound.set(port, op);
     if (op === 'close' && typeof args.port === 'number') this.bound.delete(args.port);
-  }
-
-  /** Console input: echoed, acted on line by line. */
-  private input(bytes: Uint8Array): void {
-    for (const b of bytes) {
-      if (b === 0x0d || b === 0x0a) {
-        this.print('\n');
-        const line = this.line.trim();
-        this.line = '';
-        this.onLine(line);
-      } else if (b === 0x7f || b === 0x08) {
-        if (this.line.length > 0) {
-          this.line = this.line.slice(0, -1);
-          this.print('\b \b');
-        }
-      } else {
-        const ch = String.fromCharCode(b);
-        this.line += ch;
-        this.print(ch);
-      }
-    }
   }
 
   private portArg(cmd: string, arg: string | undefined): number | undefined {

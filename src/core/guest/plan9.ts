@@ -9,6 +9,7 @@
  * halts in order and makes SCHEDOP_shutdown. Only the Xen-facing behaviour is modelled;
  * the banner is in Plan 9's style, not a transcript of a real boot.
  */
+import { LineInput } from './line_input.js';
 import * as xen2 from '../abi/xen2.js';
 import type { Domain } from '../hv/domain.js';
 import type { Hypervisor } from '../hv/hypervisor.js';
@@ -30,7 +31,7 @@ export class Plan9Kernel extends DefaultKernel {
   reboot: Xen2Reboot | undefined;
   /** Where the boot is: waiting for the root answer, then at the rc prompt. */
   stage: 'booting' | 'root' | 'rc' | 'halting' = 'booting';
-  private line = '';
+  private readonly lineInput = new LineInput((text) => this.print(text), (line) => this.onLine(line));
 
   constructor(hv: Hypervisor, d: Domain) {
     super(hv, d);
@@ -47,7 +48,7 @@ export class Plan9Kernel extends DefaultKernel {
     this.ctrl = ctrl;
     this.cons = cons;
     this.reboot = new Xen2Reboot(this, ctrl, { cons, halting: (reason) => this.halting(reason) });
-    cons.open((bytes) => this.input(bytes));
+    cons.open((bytes) => this.lineInput.feed(bytes));
     const pages = this.d.memory.nrPages;
     this.print(
       `\nPlan 9 from Bell Labs on Xen 2.0\n` +
@@ -75,27 +76,6 @@ export class Plan9Kernel extends DefaultKernel {
     super.onEvent(port, vcpu);
     if (port === this.ctrlPort) this.ctrl?.interrupt();
     else if (port === this.virqTimerPort) this.ticks++;
-  }
-
-  /** Console input: echo it, and act on each completed line. */
-  private input(bytes: Uint8Array): void {
-    for (const b of bytes) {
-      if (b === 0x0d || b === 0x0a) {
-        this.print('\n');
-        const line = this.line;
-        this.line = '';
-        this.onLine(line.trim());
-      } else if (b === 0x7f || b === 0x08) {
-        if (this.line.length > 0) {
-          this.line = this.line.slice(0, -1);
-          this.print('\b \b');
-        }
-      } else {
-        const ch = String.fromCharCode(b);
-        this.line += ch;
-        this.print(ch);
-      }
-    }
   }
 
   private onLine(line: string): void {

@@ -14,23 +14,12 @@ import {
   CTRL_MSG_TYPE,
   ControlIfIndexes,
   readCtrlMsg,
+  writeCtrlMsg,
   rxSlotOffset,
   txSlotOffset,
   type CtrlMsg,
 } from '../abi/ctrl_if.js';
 import type { XendLogger } from './log.js';
-
-/** writeCtrlMsg, byte by byte: the same 64 bytes without a subarray per message (the hot path). */
-function putCtrlMsg(page: Uint8Array, at: number, m: CtrlMsg): void {
-  page[at + CTRL_MSG_TYPE] = m.type;
-  page[at + CTRL_MSG_SUBTYPE] = m.subtype;
-  page[at + CTRL_MSG_ID] = m.id;
-  page[at + CTRL_MSG_LENGTH] = m.length;
-  const src = m.msg;
-  const p = at + CTRL_MSG_PAYLOAD;
-  const n = Math.min(src.length, CTRL_MSG_MAX_PAYLOAD);
-  for (let i = 0; i < n; i++) page[p + i] = src[i]!;
-}
 
 /**
  * xu.port: the controller reads guest requests from tx_ring and answers in
@@ -96,7 +85,7 @@ export class XuPort {
       this.log('port-error', 'no space to write response');
       return false;
     }
-    putCtrlMsg(this.page, txSlotOffset(this.txRespProd), msg);
+    writeCtrlMsg(this.page, txSlotOffset(this.txRespProd), msg);
     this.txRespProd = (this.txRespProd + 1) >>> 0;
     this.shared.txRespProd = this.txRespProd;
     return true;
@@ -113,7 +102,7 @@ export class XuPort {
       this.log('port-error', 'no space to write request');
       return false;
     }
-    putCtrlMsg(this.page, rxSlotOffset(this.rxReqProd), msg);
+    writeCtrlMsg(this.page, rxSlotOffset(this.rxReqProd), msg);
     this.rxReqProd = (this.rxReqProd + 1) >>> 0;
     this.shared.rxReqProd = this.rxReqProd;
     return true;
