@@ -7,11 +7,15 @@ import { DOMID_SELF } from '../abi/domid.js';
 import { FIFO_M, VIRQ_TIMER } from '../abi/evtchn.js';
 import type { Domain, GuestKernel } from '../hv/domain.js';
 import { eventPage } from '../hv/event_fifo.js';
+import { endAccess, grantAccess } from '../hv/grant_table.js';
 import { hypercall, sendFast, type HypercallResult, type OpSpec } from '../hv/hypercall.js';
 import { opsFor, sendFastXen2 } from '../hv/hypercall_xen2.js';
 import { KERNEL_FIRST_GFN, FIRST_FREE_GFN, type Hypervisor } from '../hv/hypervisor.js';
 import { upcallDeliverable } from '../hv/upcall.js';
 import { BIT, BY_GUEST, TK } from '../sim/trace.js';
+
+/** Grant refs 0..7 are kept for the toolstack (console 0, xenstore 1); gnttab.c's NR_RESERVED_ENTRIES. */
+export const NR_RESERVED_ENTRIES = 8;
 
 /** Linux's per-CPU scan position for 2-level fairness (current_word_idx / current_bit_idx). */
 export interface ScanPosition {
@@ -31,6 +35,11 @@ export abstract class Guest implements GuestKernel {
   /** FIFO: per vCPU, the local copy of each queue's head. */
   readonly fifoHeads: Int32Array[] = [];
   private nextKernelGfn = KERNEL_FIRST_GFN;
+  /** Drivers' handlers by port (bind_evtchn_to_irqhandler); run after the port is counted. */
+  readonly portHandlers = new Map<number, (port: number, vcpu: number) => void>();
+  /** gnttab's free list: refs given back; fresh ones start after the reserved entries. */
+  private readonly freeGrantRefs: number[] = [];
+  private nextGrantRef = NR_RESERVED_ENTRIES;
   /** The op table of this domain's Xen (today's, or 2.0.0's). */
   private readonly ops: ReadonlyMap<string, OpSpec>;
   private readonly sendOp: (hv: Hypervisor, caller: Domain, port: number, vcpu?: number) => number;
@@ -61,6 +70,7 @@ export abstract class Guest implements GuestKernel {
     }
     this.delivered[port]!++;
     if (this.hv.trace.on) this.hv.trace.emit(TK.handler, this.d.domid, vcpu, port, 0, 0, 0);
+    if (this.portHandlers.size !== 0) this.portHandlers.get(port)?.(port, vcpu);
   }
 
   deliveries(port: number): number {
@@ -134,6 +144,21 @@ export abstract class Guest implements GuestKernel {
   allocKernelPage(): number {
     if (this.nextKernelGfn >= FIRST_FREE_GFN) throw new Error('kernel page pool exhausted');
     return this.nextKernelGfn++;
+  }
+
+  /** gnttab_grant_access: a free grant ref made to grant `domid` frame `gfn`; -1 when the table is full. */
+  grantAccess(domid: number, gfn: number, readonly: boolean): number {
+    const ref = this.freeGrantRefs.pop() ?? (this.nextGrantRef < this.d.grants.nrEntries ? this.nextGrantRef++ : -1);
+    if (ref < 0) return -1;
+    grantAccess(this.hv, this.d, ref, domid, gfn, readonly);
+    return ref;
+  }
+
+  /** gnttab_end_access: revoke and free the ref; false (and kept) while the grantee still maps it. */
+  endAccess(ref: number): boolean {
+    if (!endAccess(this.hv, this.d, ref)) return false;
+    this.freeGrantRefs.push(ref);
+    return true;
   }
 
   /** Set a port's mask bit in shared memory (2-level bitmap, or FIFO word's M). No hypercall. */

@@ -35,6 +35,10 @@ import { utf8, utf8Decode } from '../util/bytes.js';
 import { Dom0Shell, type XsResult } from './dom0_shell.js';
 import { Xenconsoled, type ConsoleConn } from './xenconsoled.js';
 import { Xenstored, type XsMsg, type XsSocket } from './xenstored.js';
+import { XenbusBackendBus, type BackendEnv, type BackendProbe } from './xenbus_backend.js';
+import { XsSocketClient } from './xs_socket_client.js';
+import { backendPath, frontendPath, XenbusStateInitialising } from '../abi/xenbus.js';
+import { XS_TRANSACTION_END, XS_TRANSACTION_START } from '../abi/xs_wire.js';
 
 /** Where the toolstack puts a PV guest's rings: right after start_info. */
 export const STORE_GFN = START_INFO_GFN + 1;
@@ -123,9 +127,9 @@ export class Dom0Kernel extends DefaultKernel {
   }
 
   /** One request over xenstored's socket and its reply (undefined if none came). */
-  private xsRequest(type: number, payload: Uint8Array): XsMsg | undefined {
+  private xsRequest(type: number, payload: Uint8Array, txId = 0): XsMsg | undefined {
     const reqId = this.reqId++;
-    this.sock.send(type, payload, reqId);
+    this.sock.send(type, payload, reqId, txId);
     const i = this.replies.findIndex((m) => m.reqId === reqId);
     const m = i < 0 ? undefined : this.replies.splice(i, 1)[0]!;
     this.replies.length = 0; // watch events for dom0's tools are not used
@@ -133,10 +137,11 @@ export class Dom0Kernel extends DefaultKernel {
   }
 
   /** One request from dom0's tools over xenstored's socket; throws on XS_ERROR. */
-  private xs(type: number, payload: Uint8Array): void {
-    const m = this.xsRequest(type, payload);
+  private xs(type: number, payload: Uint8Array, txId = 0): XsMsg {
+    const m = this.xsRequest(type, payload, txId);
     if (m === undefined) throw new Error(`xenstored did not answer request ${this.reqId - 1} (type ${type})`);
     if (m.type === XS_ERROR) throw new Error(`xenstored: request type ${type} failed: ${utf8Decode(m.payload).replace(/\0$/, '')}`);
+    return m;
   }
 
   /** The shell's xenstore-* commands: one request each, the error name on failure. */
@@ -148,8 +153,8 @@ export class Dom0Kernel extends DefaultKernel {
     return { ok: true, payload: m.payload };
   }
 
-  private xsWrite(path: string, value: string): void {
-    this.xs(XS_WRITE, utf8(`${path}\0${value}`));
+  private xsWrite(path: string, value: string, txId = 0): void {
+    this.xs(XS_WRITE, utf8(`${path}\0${value}`), txId);
   }
 
   /**
@@ -208,6 +213,86 @@ export class Dom0Kernel extends DefaultKernel {
     this.guests.set(id, built);
     if (this.domExcPort === 0) this.bindDomExc();
     return built;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Split devices: the toolstack's half (libxl__device_add) and dom0's backend bus
+
+  /** dom0 kernel's own xenbus client (made on first use so scenarios without devices see no extra connection). */
+  private xsKernel: XsSocketClient | undefined;
+  private readonly backendBuses = new Map<string, XenbusBackendBus>();
+
+  /** The xenstore client dom0's backend drivers use. */
+  get kernelXenbus(): XsSocketClient {
+    this.xsKernel ??= new XsSocketClient(this.xenstored, (fn) => void this.hv.schedule(0, fn));
+    return this.xsKernel;
+  }
+
+  /** What a backend driver in dom0 is given. */
+  readonly backendEnv: BackendEnv = {
+    domid: 0,
+    call: (op, args) => this.call(op, args as Record<string, number>),
+    send: (port) => this.send(port),
+    onPort: (port, fn) => {
+      if (fn === undefined) this.portHandlers.delete(port);
+      else this.portHandlers.set(port, () => fn());
+    },
+    mapped: (handle) => this.d.grants.maptrack[handle]?.page,
+    allocPage: () => {
+      const gfn = this.allocKernelPage();
+      return { gfn, page: this.d.memory.frame(gfn)! };
+    },
+    log: (line) => void this.dmesgLines.push(line),
+  };
+
+  /** Loads a backend driver: its bus watches backend/<type> in dom0's home and probes each device found there. */
+  registerBackend(type: string, probe: BackendProbe): XenbusBackendBus {
+    let bus = this.backendBuses.get(type);
+    if (bus === undefined) {
+      bus = new XenbusBackendBus(this.kernelXenbus, this.d.domid, type, probe);
+      this.backendBuses.set(type, bus);
+    }
+    return bus;
+  }
+
+  backendBus(type: string): XenbusBackendBus | undefined {
+    return this.backendBuses.get(type);
+  }
+
+  /**
+   * libxl__device_add for a device of `type` (vbd, vif, ...) numbered `devid`
+   * on `guest`, backed by dom0: in one transaction, the frontend directory
+   * (owned by the guest, readable by dom0) and the backend directory (owned by
+   * dom0, readable by the guest), each naming the other, both in
+   * XenbusStateInitialising, with the type's own keys.
+   */
+  addDevice(guest: Domain, type: string, devid: number, keys: { frontend?: Readonly<Record<string, string>>; backend?: Readonly<Record<string, string>> } = {}): { frontend: string; backend: string } {
+    const fe = guest.domid;
+    const be = this.d.domid;
+    const fePath = frontendPath(fe, type, devid);
+    const bePath = backendPath(be, type, fe, devid);
+    for (;;) {
+      const tx = Number(utf8Decode(this.xs(XS_TRANSACTION_START, nulStrings('')).payload).replace(/\0$/, ''));
+      this.xs(XS_MKDIR, nulStrings(fePath), tx);
+      this.xs(XS_SET_PERMS, nulStrings(fePath, `n${fe}`, `r${be}`), tx);
+      this.xs(XS_MKDIR, nulStrings(bePath), tx);
+      this.xs(XS_SET_PERMS, nulStrings(bePath, `n${be}`, `r${fe}`), tx);
+      this.xsWrite(`${fePath}/backend`, bePath, tx);
+      this.xsWrite(`${fePath}/backend-id`, String(be), tx);
+      for (const [k, v] of Object.entries(keys.frontend ?? {})) this.xsWrite(`${fePath}/${k}`, v, tx);
+      this.xsWrite(`${fePath}/state`, String(XenbusStateInitialising), tx);
+      this.xsWrite(`${bePath}/frontend`, fePath, tx);
+      this.xsWrite(`${bePath}/frontend-id`, String(fe), tx);
+      this.xsWrite(`${bePath}/online`, '1', tx);
+      for (const [k, v] of Object.entries(keys.backend ?? {})) this.xsWrite(`${bePath}/${k}`, v, tx);
+      this.xsWrite(`${bePath}/state`, String(XenbusStateInitialising), tx);
+      const end = this.xsRequest(XS_TRANSACTION_END, nulStrings('T'), tx);
+      if (end?.type === XS_ERROR && utf8Decode(end.payload).startsWith('EAGAIN')) continue;
+      if (end === undefined || end.type === XS_ERROR) throw new Error(`xenstored: the transaction adding ${type} ${devid} to ${guest.name} failed`);
+      break;
+    }
+    this.dmesgLines.push(`${this.d.name}: ${type} ${devid} added to domain ${fe} (${guest.name}): ${bePath}`);
+    return { frontend: fePath, backend: bePath };
   }
 
   /** xenstored's domain_init / xl's death watch: VIRQ_DOM_EXC to dom0. */
