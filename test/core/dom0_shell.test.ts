@@ -4,6 +4,8 @@
  * errors as a shell gives them, and line editing (backspace, history, tab).
  */
 import { describe, expect, it } from 'vitest';
+import { nulStrings, XS_WATCH, XS_WATCH_EVENT } from '../../src/core/abi/xs_wire.js';
+import type { MiniOsKernel } from '../../src/core/guest/minios.js';
 import { Dom0Kernel } from '../../src/core/tools/dom0_modern.js';
 import { Xen2Dom0Kernel } from '../../src/core/tools/dom0.js';
 import { DOM0_PROMPT, xlState } from '../../src/core/tools/dom0_shell.js';
@@ -71,6 +73,29 @@ describe('dom0 shell, modern mode', () => {
     r.hv.run(5_000_000);
     expect(k0.reaped).toEqual([{ domid: 1, name: 'minios', reason: 'reboot' }]);
     expect(r.hv.domain(2)!.state).toBe('running');
+  });
+
+  it('control/shutdown belongs to the guest, which clears it to acknowledge the request', () => {
+    const r = run(MODERN, []);
+    const k0 = r.hv.domain(0)!.kernel as Dom0Kernel;
+    const guest = (r.hv.domain(1)!.kernel as MiniOsKernel).xenbus!;
+    let perms: string[] = [];
+    guest.getPerms('control/shutdown', (err, p) => void (perms = err ? [err] : p));
+    r.hv.run(1_000_000);
+    expect(perms).toEqual(['n1']);
+    expect(k0.shutdownGuest(r.hv.domain(1)!, 'poweroff')).toBeUndefined();
+    const seen: (string | undefined)[] = [];
+    // A watch on a raw socket sees each change as it happens (the reaper follows within the same microsecond).
+    const sock = k0.xenstored.openSocket((m) => {
+      if (m.type !== XS_WATCH_EVENT) return;
+      const v = k0.xenstored.readValue('/local/domain/1/control/shutdown');
+      if (seen.at(-1) !== v) seen.push(v);
+    });
+    sock.send(XS_WATCH, nulStrings('/local/domain/1/control/shutdown', 'ack'), 1);
+    r.hv.run(5_000_000);
+    // poweroff, cleared by the guest, then gone with the home when dom0 reaps the domain.
+    expect(seen).toEqual(['poweroff', '', undefined]);
+    expect(k0.reaped.map((x) => x.reason)).toEqual(['poweroff']);
   });
 
   it('xl shutdown before time runs: the node is written, the hypervisor is not called', () => {

@@ -30,6 +30,7 @@ import {
   txSlotOffset,
   type CtrlMsg,
 } from '../abi/ctrl_if.js';
+import { CTRL_BY_GUEST, CTRL_PUT, CTRL_RX, CTRL_TAKE, CTRL_TX, TK, emitCtrlMsg, type Trace } from '../sim/trace.js';
 
 /** ctrl_msg_handler_t: the message and the caller's cookie (0 for receivers). */
 export type CtrlMsgHandler = (msg: CtrlMsg, id: number) => void;
@@ -51,7 +52,17 @@ interface BlockedSend {
   readonly onSent: ((msg: CtrlMsg) => void) | undefined;
 }
 
+export interface GuestCtrlIfOptions {
+  /** Where ctrl_msg records go (the machine's trace); none: nothing is recorded. */
+  trace?: Trace;
+  /** The guest's domid, for the records. */
+  dom?: number;
+}
+
 export class GuestCtrlIf {
+  /** Where every message put on or taken off a ring is recorded, when it is on. */
+  trace: Trace | undefined;
+  dom: number;
   /** ctrl_if_tx_resp_cons: next controller response on tx_ring not yet consumed. */
   txRespCons = 0;
   /** ctrl_if_rx_req_cons: next controller request on rx_ring not yet consumed. */
@@ -82,7 +93,10 @@ export class GuestCtrlIf {
   constructor(
     readonly page: Uint8Array,
     private readonly notify: () => void,
+    opts: GuestCtrlIfOptions = {},
   ) {
+    this.trace = opts.trace;
+    this.dom = opts.dom ?? 0;
     this.shared = new ControlIfIndexes(page);
     const dflt = this.defaultHandler;
     this.rxHandlers = new Array<CtrlMsgHandler>(256).fill(dflt);
@@ -126,6 +140,7 @@ export class GuestCtrlIf {
         msg.id = hnd ? this.allocId(hnd, id) : CTRL_MSG_ID_NONE;
         const prod = this.shared.txReqProd;
         writeCtrlMsg(this.page, txSlotOffset(prod), msg);
+        if (this.trace?.on) emitCtrlMsg(this.trace, this.dom, CTRL_TX | CTRL_PUT | CTRL_BY_GUEST, prod, this.page, txSlotOffset(prod));
         this.shared.txReqProd = prod + 1;
         rc = 0;
       }
@@ -160,6 +175,7 @@ export class GuestCtrlIf {
         let i = 0;
         for (; i < n; i++) page[p + i] = src[at + i]!;
         for (; i < CTRL_MSG_MAX_PAYLOAD; i++) page[p + i] = 0;
+        if (this.trace?.on) emitCtrlMsg(this.trace, this.dom, CTRL_TX | CTRL_PUT | CTRL_BY_GUEST, prod, page, o);
         this.shared.txReqProd = prod + 1;
         rc = 0;
       }
@@ -218,8 +234,9 @@ export class GuestCtrlIf {
     this.irqsOff++;
     try {
       const prod = this.shared.rxRespProd;
-      if (prod === this.rxReqCons) this.log.push(`ctrl_if: response id ${msg.id} written with no request consumed to answer`);
+      if (prod === this.rxReqCons) this.warn(`ctrl_if: response id ${msg.id} written with no request consumed to answer`);
       writeCtrlMsg(this.page, rxSlotOffset(prod), msg);
+      if (this.trace?.on) emitCtrlMsg(this.trace, this.dom, CTRL_RX | CTRL_PUT | CTRL_BY_GUEST, prod, this.page, rxSlotOffset(prod));
       this.shared.rxRespProd = prod + 1;
     } finally {
       this.irqsOff--;
@@ -313,6 +330,7 @@ export class GuestCtrlIf {
     const stop = this.txResponseLimit();
     while (this.txRespCons !== stop) {
       const at = txSlotOffset(this.txRespCons);
+      if (this.trace?.on) emitCtrlMsg(this.trace, this.dom, CTRL_TX | CTRL_TAKE | CTRL_BY_GUEST, this.txRespCons, this.page, at);
       // Only a response with a callback needs the message itself (a copy, as readCtrlMsg gives).
       if (this.page[at + CTRL_MSG_ID] !== CTRL_MSG_ID_NONE) this.callTxCallback(readCtrlMsg(this.page, at));
       this.txRespCons = (this.txRespCons + 1) >>> 0;
@@ -329,7 +347,7 @@ export class GuestCtrlIf {
     const rp = this.shared.txRespProd;
     const outstanding = (this.shared.txReqProd - this.txRespCons) >>> 0;
     if (((rp - this.txRespCons) >>> 0) <= outstanding) return rp;
-    this.log.push(`ctrl_if: tx_resp_prod jumped to ${rp} with only ${outstanding} requests outstanding from ${this.txRespCons}; extra responses ignored`);
+    this.warn(`ctrl_if: tx_resp_prod jumped to ${rp} with only ${outstanding} requests outstanding from ${this.txRespCons}; extra responses ignored`);
     return (this.txRespCons + outstanding) >>> 0;
   }
 
@@ -337,7 +355,7 @@ export class GuestCtrlIf {
     const entry = msg.id < CONTROL_RING_SIZE ? this.txIdMapping[msg.id] : undefined;
     if (!entry) {
       // Linux would call through a NULL (or out-of-table) pointer here.
-      this.log.push(`ctrl_if: response with id ${msg.id} matches no request waiting for one; ignored`);
+      this.warn(`ctrl_if: response with id ${msg.id} matches no request waiting for one; ignored`);
       return;
     }
     const id = msg.id;
@@ -380,18 +398,19 @@ export class GuestCtrlIf {
   private rxRequestLimit(): number {
     const rp = this.shared.rxReqProd;
     if (((rp - this.rxReqCons) >>> 0) <= CONTROL_RING_SIZE) return rp;
-    this.log.push(`ctrl_if: rx_req_prod jumped to ${rp} from ${this.rxReqCons}; taking ${CONTROL_RING_SIZE} this pass`);
+    this.warn(`ctrl_if: rx_req_prod jumped to ${rp} from ${this.rxReqCons}; taking ${CONTROL_RING_SIZE} this pass`);
     return (this.rxReqCons + CONTROL_RING_SIZE) >>> 0;
   }
 
   private copyRequest(idx: number): CtrlMsg {
     const page = this.page;
     const o = rxSlotOffset(idx);
+    if (this.trace?.on) emitCtrlMsg(this.trace, this.dom, CTRL_RX | CTRL_TAKE | CTRL_BY_GUEST, idx, page, o);
     const msg: CtrlMsg = { type: page[o + CTRL_MSG_TYPE]!, subtype: page[o + CTRL_MSG_SUBTYPE]!, id: page[o + CTRL_MSG_ID]!, length: page[o + CTRL_MSG_LENGTH]!, msg: new Uint8Array(CTRL_MSG_MAX_PAYLOAD) };
     let n = msg.length;
     if (n > CTRL_MSG_MAX_PAYLOAD) {
       // ctrl_if.c would copy all `length` bytes into a 60-byte buffer; the simulation stops at 60.
-      this.log.push(`ctrl_if: request type ${msg.type} claims ${n} payload bytes; copied ${CTRL_MSG_MAX_PAYLOAD}`);
+      this.warn(`ctrl_if: request type ${msg.type} claims ${n} payload bytes; copied ${CTRL_MSG_MAX_PAYLOAD}`);
       n = CTRL_MSG_MAX_PAYLOAD;
     }
     const p = o + CTRL_MSG_PAYLOAD;
@@ -404,6 +423,12 @@ export class GuestCtrlIf {
   private runDeferredReceivers(): void {
     const msgs = this.rxDeferred.splice(0);
     for (const msg of msgs) this.rxHandlers[msg.type]!(msg, 0);
+  }
+
+  /** A message anomaly: logged, and a note in the trace when it is on (the ctrl_msg records show the slots themselves). */
+  private warn(text: string): void {
+    this.log.push(text);
+    if (this.trace?.on) this.trace.emit(TK.note, this.dom, -1, -1, 0, 0, 0, { text });
   }
 
   /** Interrupts off around fn; on the way out of the outermost section, take a pending interrupt and run process context. */

@@ -122,6 +122,8 @@ export class MiniOsKernel extends DefaultKernel {
       if (err !== undefined || this.shutdownRequested !== undefined) return;
       if (value !== 'poweroff' && value !== 'reboot') return;
       this.shutdownRequested = value;
+      // shutdown_thread acknowledges by clearing the node before acting on it.
+      this.xenbus?.write(CONTROL_SHUTDOWN, '');
       this.print(`\nminios: control/shutdown = "${value}": shutting down (${value})\n`);
       this.schedShutdown(value);
     });

@@ -43,7 +43,7 @@ export class Plan9Kernel extends DefaultKernel {
     const tp = this.call('bind_virq', { virq: xen2.VIRQ_TIMER });
     this.virqTimerPort = (tp.out?.port as number | undefined) ?? 0;
     this.ctrlPort = this.hv.domainControllerEvtchn(this.d);
-    const ctrl = new GuestCtrlIf(this.d.sharedInfo, () => void this.send(this.ctrlPort));
+    const ctrl = new GuestCtrlIf(this.d.sharedInfo, () => void this.send(this.ctrlPort), { trace: this.hv.trace, dom: this.d.domid });
     const cons = new XenCons(ctrl);
     this.ctrl = ctrl;
     this.cons = cons;

@@ -3,8 +3,10 @@
  * columns (typed arrays in fixed-size chunks) so that recording costs a few
  * stores and no allocation; they become objects only when read.
  */
+import { cmsgName, cmsgTypeName } from '../abi/ctrl_if.js';
 import { ECS_NAMES } from '../abi/evtchn.js';
 import { retName } from '../abi/errno.js';
+import { xsTypeName } from '../abi/xs_wire.js';
 
 /** Record kinds. */
 export const TK = {
@@ -18,6 +20,9 @@ export const TK = {
   ring: 7,
   domain: 8,
   note: 9,
+  ctrl_msg: 10,
+  xs_msg: 11,
+  cons: 12,
 } as const;
 export type TraceKindName = keyof typeof TK;
 const KIND_NAMES = Object.keys(TK) as TraceKindName[];
@@ -50,6 +55,49 @@ export const RAISE_PIRQ = 1;
 export const DOMAIN_EVENTS = ['create', 'pause', 'unpause', 'shutdown', 'dying', 'destroy', 'boot'] as const;
 export type DomainEventName = (typeof DOMAIN_EVENTS)[number];
 
+/**
+ * A `ctrl_msg` record's x1: which ring of control_if_t, what was done to the
+ * slot, and by whom. tx_ring carries guest requests (and the controller's
+ * responses in their slots); rx_ring carries controller requests (and the
+ * guest's responses).
+ */
+export const CTRL_TX = 0;
+export const CTRL_RX = 1;
+export const CTRL_PUT = 0;
+export const CTRL_TAKE = 2;
+export const CTRL_BY_GUEST = 0;
+export const CTRL_BY_XEND = 4;
+
+/** An `xs_msg` record's direction (in its vcpu column): a request read by xenstored, or a reply/watch event it queued. */
+export const XS_REQ = 0;
+export const XS_RSP = 1;
+/** Characters of the payload's first string an `xs_msg` record keeps. */
+export const XS_TEXT_MAX = 64;
+
+/** A `cons` record's direction (in its vcpu column): guest output taken by the back end, or input put in for the guest. */
+export const CONS_OUT = 0;
+export const CONS_IN = 1;
+/** Characters of the bytes a `cons` record keeps (its count stays exact). */
+export const CONS_TEXT_MAX = 80;
+
+/** Bytes [start, end) as text, one character per byte (Latin-1), at most `max` characters. */
+export function traceText(bytes: Uint8Array, start: number, end: number, max: number): string {
+  const stop = Math.min(end, start + max);
+  let s = '';
+  for (let i = start; i < stop; i++) s += String.fromCharCode(bytes[i]!);
+  return s;
+}
+
+/**
+ * A `ctrl_msg` record for the control_msg_t at `offset` of `page` (its
+ * 4-byte header as stored), slot index `idx` of the ring `how` names.
+ * The caller checks `trace.on`.
+ */
+export function emitCtrlMsg(trace: Trace, dom: number, how: number, idx: number, page: Uint8Array, offset: number): void {
+  const hdr = page[offset]! | (page[offset + 1]! << 8) | (page[offset + 2]! << 16) | (page[offset + 3]! << 24);
+  trace.emit(TK.ctrl_msg, dom, -1, idx | 0, hdr, how, 0);
+}
+
 export const RING_OPS = ['init', 'push_requests', 'push_responses', 'final_check_for_requests', 'final_check_for_responses', 'consume_request', 'consume_response'] as const;
 export type RingOpName = (typeof RING_OPS)[number];
 
@@ -64,7 +112,25 @@ export type TraceRecord =
   | { seq: number; t: number; kind: 'grant_entry'; dom: number; ref: number; flags: number; domid: number; frame: number; by: 'xen' | 'guest' }
   | { seq: number; t: number; kind: 'ring'; dom: number; ring: string; op: RingOpName; result: number; idx: Record<string, number> }
   | { seq: number; t: number; kind: 'domain'; dom: number; event: DomainEventName; reason?: string; name?: string }
-  | { seq: number; t: number; kind: 'note'; dom: number; text: string };
+  | { seq: number; t: number; kind: 'note'; dom: number; text: string }
+  | {
+      seq: number;
+      t: number;
+      kind: 'ctrl_msg';
+      dom: number;
+      ring: 'tx' | 'rx';
+      op: 'put' | 'take';
+      who: 'guest' | 'xend';
+      idx: number;
+      type: number;
+      subtype: number;
+      id: number;
+      length: number;
+      type_name: string;
+      subtype_name: string;
+    }
+  | { seq: number; t: number; kind: 'xs_msg'; dom: number; dir: 'req' | 'rsp'; type: number; type_name: string; req_id: number; tx_id: number; len: number; text: string }
+  | { seq: number; t: number; kind: 'cons'; dom: number; dir: 'out' | 'in'; count: number; idx: number; text: string };
 
 export const TRACE_CHUNK = 8192;
 
@@ -237,6 +303,33 @@ export function decodeRecord(c: TraceChunk, i: number): TraceRecord {
       if (e?.name !== undefined) rec.name = e.name;
       return rec;
     }
+    case 'ctrl_msg': {
+      const type = x0 & 0xff;
+      const subtype = (x0 >>> 8) & 0xff;
+      return {
+        seq,
+        t,
+        kind: 'ctrl_msg',
+        dom,
+        ring: x1 & CTRL_RX ? 'rx' : 'tx',
+        op: x1 & CTRL_TAKE ? 'take' : 'put',
+        who: x1 & CTRL_BY_XEND ? 'xend' : 'guest',
+        idx: port >>> 0,
+        type,
+        subtype,
+        id: (x0 >>> 16) & 0xff,
+        length: x0 >>> 24,
+        type_name: cmsgTypeName(type),
+        subtype_name: cmsgName(type, subtype),
+      };
+    }
+    case 'xs_msg': {
+      const type = port >>> 0;
+      const text = (extra as { text?: string } | undefined)?.text ?? '';
+      return { seq, t, kind: 'xs_msg', dom, dir: vcpu === XS_RSP ? 'rsp' : 'req', type, type_name: xsTypeName(type), req_id: x0 >>> 0, tx_id: x1 >>> 0, len: x2 >>> 0, text };
+    }
+    case 'cons':
+      return { seq, t, kind: 'cons', dom, dir: vcpu === CONS_IN ? 'in' : 'out', count: x0, idx: port >>> 0, text: (extra as { text?: string } | undefined)?.text ?? '' };
     default:
       return { seq, t, kind: 'note', dom, text: (extra as { text?: string } | undefined)?.text ?? '' };
   }

@@ -5,8 +5,13 @@
  * client; client input is cut into CMSG_CONSOLE requests of at most 60 bytes
  * with id 0. The TCP listener on port 9600 + domid is represented by its
  * number only; a client is anything that accepts bytes.
+ *
+ * With the trace on (the channel's port carries it), each CMSG_CONSOLE payload
+ * taken off tx_ring and each one put on rx_ring is a `cons` record whose index
+ * is the control ring's after the message (tx_req_cons, rx_req_prod).
  */
-import { CMSG_CONSOLE, CMSG_CONSOLE_DATA, CTRL_MSG_MAX_PAYLOAD, type CtrlMsg } from '../abi/ctrl_if.js';
+import { CMSG_CONSOLE, CMSG_CONSOLE_DATA, CTRL_MSG_LENGTH, CTRL_MSG_MAX_PAYLOAD, CTRL_MSG_PAYLOAD, rxSlotOffset, type CtrlMsg } from '../abi/ctrl_if.js';
+import { CONS_IN, CONS_OUT, CONS_TEXT_MAX, TK, traceText } from '../sim/trace.js';
 import type { Channel, ChannelDevice } from './channel.js';
 import type { XendLogger } from './log.js';
 import { XuBuffer } from './xu.js';
@@ -77,10 +82,13 @@ export class ConsoleController implements ChannelDevice {
   /** requestReceived: the payload into rbuf (what does not fit is lost), then out to the client; the channel echoes the request. */
   requestReceived(msg: CtrlMsg): boolean {
     const len = Math.min(msg.length, CTRL_MSG_MAX_PAYLOAD);
+    const trace = this.channel.port.trace;
+    if (trace?.on) trace.emit(TK.cons, this.dom, CONS_OUT, this.channel.port.txReqCons | 0, len, 0, 0, { text: traceText(msg.msg, 0, len, CONS_TEXT_MAX) });
     const n = this.rbuf.writeBytes(msg.msg, 0, len);
     if (n < len) {
       this.outputDropped += len - n;
       this.log('console-overflow', `console output buffer full: ${len - n} of ${len} bytes dropped`);
+      if (trace?.on) trace.emit(TK.note, this.dom, -1, -1, 0, 0, 0, { text: `xend: console output buffer full: ${len - n} of ${len} bytes dropped` });
     }
     this.handleOutput();
     return false;
@@ -93,11 +101,24 @@ export class ConsoleController implements ChannelDevice {
   produceRequests(): number {
     let work = 0;
     // writeReady: the channel is open, nothing is queued and the ring has room, so each goes straight onto it.
+    const port = this.channel.port;
     while (!this.wbuf.empty() && this.channel.writeReady()) {
-      this.channel.port.writeRequestFromBuffer(CMSG_CONSOLE, CMSG_CONSOLE_DATA, 0, this.wbuf, CTRL_MSG_MAX_PAYLOAD);
+      port.writeRequestFromBuffer(CMSG_CONSOLE, CMSG_CONSOLE_DATA, 0, this.wbuf, CTRL_MSG_MAX_PAYLOAD);
+      if (port.trace?.on) this.traceInput();
       work++;
     }
     return work;
+  }
+
+  /** A `cons` record for the message just put on rx_ring (its payload, as in the slot). */
+  private traceInput(): void {
+    const port = this.channel.port;
+    const idx = port.rxReqProd;
+    const o = rxSlotOffset((idx - 1) >>> 0);
+    const page = port.page;
+    const n = page[o + CTRL_MSG_LENGTH]!;
+    const p = o + CTRL_MSG_PAYLOAD;
+    port.trace!.emit(TK.cons, this.dom, CONS_IN, idx | 0, n, 0, 0, { text: traceText(page, p, p + n, CONS_TEXT_MAX) });
   }
 
   /**

@@ -86,7 +86,7 @@ export class Xen2Dom0Kernel extends DefaultKernel {
     const local = r.out!.port1 as number;
     const remote = r.out!.port2 as number;
     this.hv.setDomainControllerEvtchn(guest, remote);
-    const ch = this.xend.createDomChannel(guest.domid, guest.sharedInfo, () => void this.send(local));
+    const ch = this.xend.createDomChannel(guest.domid, guest.sharedInfo, () => void this.send(local), { trace: this.hv.trace });
     if (client !== undefined) ch.console.connect(client);
     this.ctrlPorts.set(local, guest.domid);
     this.portOfDom.set(guest.domid, local);

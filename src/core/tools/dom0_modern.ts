@@ -61,7 +61,7 @@ export interface BuiltGuest {
 
 export class Dom0Kernel extends DefaultKernel {
   readonly xenstored: Xenstored;
-  readonly xenconsoled = new Xenconsoled();
+  readonly xenconsoled = new Xenconsoled({ trace: this.hv.trace });
   /** Everything xenstored logged. */
   readonly xsLog: string[] = [];
   /** dom0's local port → the guest domid, for each daemon. */
@@ -82,6 +82,7 @@ export class Dom0Kernel extends DefaultKernel {
     if (d.xen !== '4') throw new RangeError('xenstored and xenconsoled are the modern control path (xen: "4")');
     if (d.domid !== 0) throw new RangeError('the toolstack runs in dom0');
     this.xenstored = new Xenstored({
+      trace: hv.trace,
       env: {
         mapRing: (domid) => this.hv.domain(domid)?.memory.frame(STORE_GFN) ?? -3,
         bindPort: (domid, remotePort) => {
@@ -196,6 +197,9 @@ export class Dom0Kernel extends DefaultKernel {
     this.xsWrite(`${home}/console/ring-ref`, String(consoleMfn));
     this.xsWrite(`${home}/console/type`, 'xenconsoled');
     this.xsWrite(`${home}/console/output`, 'pty');
+    // libxl__domain_make: control/shutdown belongs to the guest, which clears it to acknowledge a request.
+    this.xs(XS_MKDIR, nulStrings(`${home}/control/shutdown`));
+    this.xs(XS_SET_PERMS, nulStrings(`${home}/control/shutdown`, `n${id}`));
 
     // XS_INTRODUCE(domid, mfn, port): xenstored binds its end and connects the ring.
     this.xs(XS_INTRODUCE, nulStrings(String(id), String(storeMfn), String(storePort)));

@@ -8,11 +8,15 @@
  * Where io.c sends an event after every drain and every input read, this
  * sends one per batch. The per-domain rate limit (30 events per 200 ms, then
  * the port stays masked) is not modelled.
+ *
+ * With the trace on, each drain of out[] and each read put into in[] is a
+ * `cons` record (the bytes, and out_cons or in_prod after the move).
  */
 import { RingPass } from '../util/ring_pass.js';
 import { XENCONS_IN, XENCONS_IN_SIZE, XENCONS_OUT, XENCONS_OUT_SIZE, XENCONSOLE_CONNECTED, XenconsIndexes } from '../abi/console_ring.js';
 import { ringGet, ringPut } from '../util/byte_ring.js';
 import { utf8Decode } from '../util/bytes.js';
+import { CONS_IN, CONS_OUT, CONS_TEXT_MAX, TK, traceText, type Trace } from '../sim/trace.js';
 
 // Module-local copies of the imported constants and helpers used on the hot path: read once here,
 // they cost nothing per byte whatever the module loader does with imports.
@@ -33,6 +37,8 @@ export interface XenconsoledOptions {
    * events are not taken, so the ring fills and the guest waits. 0: no limit.
    */
   bufferMax?: number;
+  /** Where cons records go (the machine's trace); none: nothing is recorded. */
+  trace?: Trace;
 }
 
 export interface ConsoleStats {
@@ -51,6 +57,8 @@ export class ConsoleConn {
   readonly stats: ConsoleStats = { output: 0, input: 0, notifies: 0, badIndexes: 0 };
   /** Every output chunk as it is drained (the log file and the tty client see the same bytes). */
   onOutput: ((bytes: Uint8Array) => void) | undefined;
+  /** Where every move of bytes through the ring is recorded, when it is on. */
+  trace: Trace | undefined;
   /** struct buffer: data[consumed, size) is output not yet read. */
   private data = new Uint8Array(4096);
   private size = 0;
@@ -77,7 +85,9 @@ export class ConsoleConn {
     /** xenconsoled's local port for this console (0 when the caller does not track it). */
     readonly localPort: number,
     readonly bufferMax: number,
+    trace?: Trace,
   ) {
+    this.trace = trace;
     this.idx = new XenconsIndexes(page);
     this.idx.connection = XENCONSOLE_CONNECTED;
   }
@@ -143,6 +153,7 @@ export class ConsoleConn {
     if (n === 0) return;
     if (n > OUT_SIZE) {
       this.stats.badIndexes++;
+      if (this.trace?.on) this.trace.emit(TK.note, this.domid, -1, -1, 0, 0, 0, { text: `xenconsoled: out_prod ${prod} - out_cons ${cons} is more than the ring holds; ignored` });
       return;
     }
     this.reserve(n);
@@ -152,6 +163,7 @@ export class ConsoleConn {
     this.idx.outCons = prod;
     this.pass.moved = true;
     this.stats.output += n;
+    if (this.trace?.on) this.trace.emit(TK.cons, this.domid, CONS_OUT, prod | 0, n, 0, 0, { text: traceText(chunk, 0, n, CONS_TEXT_MAX) });
     this.onOutput?.(chunk);
   }
 
@@ -177,6 +189,7 @@ export class ConsoleConn {
       this.idx.inProd = prod + n;
       this.pass.moved = true;
       this.stats.input += n;
+      if (this.trace?.on) this.trace.emit(TK.cons, this.domid, CONS_IN, (prod + n) | 0, n, 0, 0, { text: traceText(head, this.ttyOff, this.ttyOff + n, CONS_TEXT_MAX) });
       this.ttyOff += n;
       if (this.ttyOff === head.length) {
         this.tty.shift();
@@ -189,9 +202,12 @@ export class ConsoleConn {
 export class Xenconsoled {
   readonly consoles = new Map<number, ConsoleConn>();
   readonly bufferMax: number;
+  /** Handed to each console attached from now on (ConsoleConn.trace). */
+  trace: Trace | undefined;
 
   constructor(opts: XenconsoledOptions = {}) {
     this.bufferMax = opts.bufferMax ?? 0;
+    this.trace = opts.trace;
   }
 
   /**
@@ -200,7 +216,7 @@ export class Xenconsoled {
    */
   attach(domid: number, page: Uint8Array, notify: () => void, localPort = 0): ConsoleConn {
     if (this.consoles.has(domid)) throw new Error(`domain ${domid} already has a console`);
-    const c = new ConsoleConn(domid, page, notify, localPort, this.bufferMax);
+    const c = new ConsoleConn(domid, page, notify, localPort, this.bufferMax, this.trace);
     this.consoles.set(domid, c);
     return c;
   }

@@ -13,6 +13,7 @@ import { Channel } from './channel.js';
 import { CONSOLE_PORT_BASE, ConsoleController, type ConsoleClient } from './console.js';
 import { DomainController, type ResponseHandler, type ShutdownReason } from './domain.js';
 import { domainLogger, type XendLogEntry } from './log.js';
+import type { Trace } from '../sim/trace.js';
 import { XuPort } from './xu.js';
 
 export { CONSOLE_PORT_BASE, type ConsoleClient } from './console.js';
@@ -31,6 +32,8 @@ export interface DomChannel {
 export interface DomChannelOptions {
   /** The console's TCP port (the config's console=); default 9600 + domid. */
   consolePort?: number;
+  /** Where the channel's ctrl_msg and cons records go (the machine's trace). */
+  trace?: Trace;
 }
 
 export class Xend {
@@ -53,7 +56,7 @@ export class Xend {
       if (c.console.consolePort === consolePort && c.console.status !== 'closed') throw new Error(`console port in use: ${consolePort}`);
     }
     const log = domainLogger(this.log, dom);
-    const port = new XuPort(page, notify, log);
+    const port = new XuPort(page, notify, log, { trace: opts.trace, dom });
     const channel = new Channel(dom, port, log);
     const console = new ConsoleController(channel, dom, consolePort, log);
     const domain = new DomainController(channel, dom, () => this.nextid(), log);

@@ -32,8 +32,10 @@ import {
   XS_TYPE_COUNT,
   XS_WATCH_EVENT,
   XSD_SOCKMSG_SIZE,
+  XENSTORE_ERROR_NAMES,
   xsdErrorName,
 } from '../abi/xs_wire.js';
+import { TK, XS_REQ, XS_RSP, XS_TEXT_MAX, traceText, type Trace } from '../sim/trace.js';
 import { domainPath } from '../abi/xenbus.js';
 import { XENSTORE_FEATURES, XsConnection, type XsMsg, type XsWatch } from './xs_conn.js';
 import { WIRE_FUNCS } from './xs_dispatch.js';
@@ -98,6 +100,8 @@ export interface XenstoredOptions {
   /** store_domid: where xenstored runs; socket clients' relative paths point under its home. */
   storeDomid?: number;
   env?: XenstoredEnv;
+  /** Where xs_msg records go (the machine's trace); none: nothing is recorded. */
+  trace?: Trace;
 }
 
 /** struct domain of domain.c, reduced: what xenstored knows of one domain. */
@@ -166,11 +170,14 @@ export class Xenstored {
   private readonly sockets = new Map<XsConnection, XsSocket>();
   private readonly pending = new Set<XsConnection>();
   private running = false;
+  /** Where every request read and every reply or watch event queued is recorded, when it is on. */
+  trace: Trace | undefined;
 
   constructor(opts: XenstoredOptions = {}) {
     this.privDomid = opts.privDomid ?? 0;
     this.storeDomid = opts.storeDomid ?? this.privDomid;
     this.env = opts.env ?? {};
+    this.trace = opts.trace;
     this.setupStructure();
   }
 
@@ -396,6 +403,7 @@ export class Xenstored {
    */
   private ignoreConnection(conn: XsConnection, err: number): false {
     this.log(`CONN d${conn.id} ignored, reason ${err}`);
+    if (this.trace?.on) this.trace.emit(TK.note, conn.id, -1, -1, 0, 0, 0, { text: `xenstored: connection of domain ${conn.id} ignored (${XENSTORE_ERROR_NAMES[err] ?? err})` });
     const d = this.domains.get(conn.id);
     if (d?.conn === conn && d.ring && d.features & XENSTORE_SERVER_FEATURE_ERROR) d.ring.idx.error = err;
     conn.ignored = true;
@@ -417,6 +425,7 @@ export class Xenstored {
 
   /** One request: type check, privilege check, transaction lookup, the handler; an errno becomes XS_ERROR. */
   processMessage(conn: XsConnection, msg: XsMsg): void {
+    if (this.trace?.on) this.traceMsg(conn.id, XS_REQ, msg.type, msg.reqId, msg.txId, msg.payload);
     conn.current = msg;
     this.processed[Math.min(msg.type, TYPE_COUNT)]!++;
     const entry = msg.type < TYPE_COUNT ? wire[msg.type] : undefined;
@@ -462,6 +471,7 @@ export class Xenstored {
       return;
     }
     conn.current = undefined;
+    if (this.trace?.on) this.traceMsg(conn.id, XS_RSP, type, req.reqId, req.txId, payload);
     conn.out.push({ bytes: encodeMsg(type, req.reqId, req.txId, payload), used: 0, watchEvent: false });
     conn.outstanding++;
     this.mark(conn);
@@ -493,6 +503,7 @@ export class Xenstored {
         }
       }
     }
+    if (this.trace?.on) this.traceMsg(conn.id, XS_RSP, XS_WATCH_EVENT, 0, 0, payload);
     conn.out.push({ bytes, used: 0, watchEvent: true });
     this.mark(conn);
   }
@@ -809,6 +820,14 @@ export class Xenstored {
 
   log(line: string): void {
     this.env.log?.(line);
+  }
+
+  /** An xs_msg record: the header's fields and the payload's first string (up to its NUL, at most 64 characters). */
+  private traceMsg(dom: number, dir: number, type: number, reqId: number, txId: number, payload: Uint8Array): void {
+    const lim = Math.min(payload.length, XS_TEXT_MAX);
+    let end = 0;
+    while (end < lim && payload[end] !== 0) end++;
+    this.trace!.emit(TK.xs_msg, dom, dir, type | 0, reqId | 0, txId | 0, payload.length, { text: traceText(payload, 0, end, XS_TEXT_MAX) });
   }
 }
 

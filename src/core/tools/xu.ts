@@ -19,7 +19,15 @@ import {
   txSlotOffset,
   type CtrlMsg,
 } from '../abi/ctrl_if.js';
-import type { XendLogger } from './log.js';
+import { CTRL_BY_XEND, CTRL_PUT, CTRL_RX, CTRL_TAKE, CTRL_TX, TK, emitCtrlMsg, type Trace } from '../sim/trace.js';
+import type { XendLogKind, XendLogger } from './log.js';
+
+export interface XuPortOptions {
+  /** Where ctrl_msg records go (the machine's trace); none: nothing is recorded. */
+  trace?: Trace;
+  /** The domain whose control rings these are, for the records. */
+  dom?: number;
+}
 
 /**
  * xu.port: the controller reads guest requests from tx_ring and answers in
@@ -34,6 +42,10 @@ export class XuPort {
   rxReqProd = 0;
   rxRespCons = 0;
   readonly shared: ControlIfIndexes;
+  /** Where every message xend puts on or takes off a ring is recorded, when it is on (the console's records too). */
+  trace: Trace | undefined;
+  /** The domain whose rings these are. */
+  dom: number;
 
   /**
    * @param page   the domain's shared_info page as mapped by xc_map_foreign_range; control_if_t at +2048
@@ -43,7 +55,10 @@ export class XuPort {
     readonly page: Uint8Array,
     private readonly notifyRemote: () => void,
     private readonly log: XendLogger,
+    opts: XuPortOptions = {},
   ) {
+    this.trace = opts.trace;
+    this.dom = opts.dom ?? 0;
     this.shared = new ControlIfIndexes(page);
     this.connect();
   }
@@ -69,6 +84,7 @@ export class XuPort {
   /** read_request: a copy of the next guest request, its length clamped to 60; undefined if none. */
   readRequest(): CtrlMsg | undefined {
     if (!this.requestToRead()) return undefined;
+    if (this.trace?.on) emitCtrlMsg(this.trace, this.dom, CTRL_TX | CTRL_TAKE | CTRL_BY_XEND, this.txReqCons, this.page, txSlotOffset(this.txReqCons));
     const msg = this.clamped(readCtrlMsg(this.page, txSlotOffset(this.txReqCons)), 'request');
     this.txReqCons = (this.txReqCons + 1) >>> 0;
     return msg;
@@ -82,10 +98,11 @@ export class XuPort {
   /** write_response: into the slot of the oldest unanswered request; false ("no space to write response") if none. */
   writeResponse(msg: CtrlMsg): boolean {
     if (!this.spaceToWriteResponse()) {
-      this.log('port-error', 'no space to write response');
+      this.warn('port-error', 'no space to write response');
       return false;
     }
     writeCtrlMsg(this.page, txSlotOffset(this.txRespProd), msg);
+    if (this.trace?.on) emitCtrlMsg(this.trace, this.dom, CTRL_TX | CTRL_PUT | CTRL_BY_XEND, this.txRespProd, this.page, txSlotOffset(this.txRespProd));
     this.txRespProd = (this.txRespProd + 1) >>> 0;
     this.shared.txRespProd = this.txRespProd;
     return true;
@@ -99,10 +116,11 @@ export class XuPort {
   /** write_request: false ("no space to write request") when 8 are unanswered. */
   writeRequest(msg: CtrlMsg): boolean {
     if (!this.spaceToWriteRequest()) {
-      this.log('port-error', 'no space to write request');
+      this.warn('port-error', 'no space to write request');
       return false;
     }
     writeCtrlMsg(this.page, rxSlotOffset(this.rxReqProd), msg);
+    if (this.trace?.on) emitCtrlMsg(this.trace, this.dom, CTRL_RX | CTRL_PUT | CTRL_BY_XEND, this.rxReqProd, this.page, rxSlotOffset(this.rxReqProd));
     this.rxReqProd = (this.rxReqProd + 1) >>> 0;
     this.shared.rxReqProd = this.rxReqProd;
     return true;
@@ -115,7 +133,7 @@ export class XuPort {
    */
   writeRequestFromBuffer(type: number, subtype: number, id: number, buf: XuBuffer, n: number): boolean {
     if (!this.spaceToWriteRequest()) {
-      this.log('port-error', 'no space to write request');
+      this.warn('port-error', 'no space to write request');
       return false;
     }
     const page = this.page;
@@ -126,6 +144,7 @@ export class XuPort {
     page[o + CTRL_MSG_ID] = id;
     page[o + CTRL_MSG_LENGTH] = len;
     page.fill(0, o + CTRL_MSG_PAYLOAD + len, o + CTRL_MSG_PAYLOAD + CTRL_MSG_MAX_PAYLOAD);
+    if (this.trace?.on) emitCtrlMsg(this.trace, this.dom, CTRL_RX | CTRL_PUT | CTRL_BY_XEND, this.rxReqProd, page, o);
     this.rxReqProd = (this.rxReqProd + 1) >>> 0;
     this.shared.rxReqProd = this.rxReqProd;
     return true;
@@ -140,6 +159,7 @@ export class XuPort {
   /** read_response: a copy of the next guest response, length clamped to 60; undefined if none. */
   readResponse(): CtrlMsg | undefined {
     if (!this.responseToRead()) return undefined;
+    if (this.trace?.on) emitCtrlMsg(this.trace, this.dom, CTRL_RX | CTRL_TAKE | CTRL_BY_XEND, this.rxRespCons, this.page, rxSlotOffset(this.rxRespCons));
     const msg = this.clamped(readCtrlMsg(this.page, rxSlotOffset(this.rxRespCons)), 'response');
     this.rxRespCons = (this.rxRespCons + 1) >>> 0;
     return msg;
@@ -160,10 +180,16 @@ export class XuPort {
 
   private clamped(msg: CtrlMsg, what: string): CtrlMsg {
     if (msg.length > CTRL_MSG_MAX_PAYLOAD) {
-      this.log('length-clamped', `${what} type ${msg.type}/${msg.subtype} id ${msg.id} claims ${msg.length} payload bytes; clamped to ${CTRL_MSG_MAX_PAYLOAD}`);
+      this.warn('length-clamped', `${what} type ${msg.type}/${msg.subtype} id ${msg.id} claims ${msg.length} payload bytes; clamped to ${CTRL_MSG_MAX_PAYLOAD}`);
       msg.length = CTRL_MSG_MAX_PAYLOAD;
     }
     return msg;
+  }
+
+  /** A message refused or cut: logged, and a note in the trace when it is on. */
+  private warn(kind: XendLogKind, text: string): void {
+    this.log(kind, text);
+    if (this.trace?.on) this.trace.emit(TK.note, this.dom, -1, -1, 0, 0, 0, { text: `xend: ${text}` });
   }
 }
 
