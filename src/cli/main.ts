@@ -8,7 +8,9 @@ import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeRecord, type TraceBatch } from '../core/sim/trace.js';
 import { formatProblem, ScenarioInputError } from '../scenario/errors.js';
+import { startLive, type LiveSession } from '../scenario/live.js';
 import { runScenario, type RunResult } from '../scenario/runner.js';
+import { checkPortBase, ConsoleServer, ConsoleServerError } from '../host/console_server.js';
 import { loadScenario } from '../scenario/stepform.js';
 
 const VERSION = '0.1.0';
@@ -17,7 +19,7 @@ const MAX_SCENARIO_BYTES = 16 * 2 ** 20;
 const HELP = `xenlab — the XenLab simulator, headless
 
 Usage:
-  xenlab run FILE [--json] [--trace OUT.jsonl] [--seed N]
+  xenlab run FILE [--json] [--trace OUT.jsonl] [--seed N] [--console-port BASE]
   xenlab --help | --version
 
 Commands:
@@ -34,12 +36,19 @@ Options:
   --json            print one JSON object: ok, failures, and each step's result
   --trace OUT.jsonl write every trace record as JSON Lines
   --seed N          use seed N instead of the scenario's (0..4294967295)
+  --console-port BASE
+                    after the steps, keep the machine running in real time and offer each
+                    domain's console on TCP port BASE + domid of 127.0.0.1, as xend did
+                    (BASE 9600: nc 127.0.0.1 9601 attaches to domain 1); 0 picks free ports.
+                    One line per console says where ("--json": on stderr). Runs until
+                    Ctrl-C, SIGTERM or, when standard input is not a terminal, its end;
+                    then exits with the run's exit code. --trace records the steps only.
   -h, --help        show this help
 `;
 
 class UsageError extends Error {}
 
-function main(argv: string[]): number {
+function main(argv: string[]): number | Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
     process.stdout.write(HELP);
@@ -53,7 +62,7 @@ function main(argv: string[]): number {
   throw new UsageError(`unknown command "${command}" (try: xenlab run FILE)`);
 }
 
-function runCommand(args: string[]): number {
+function runCommand(args: string[]): number | Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -61,6 +70,7 @@ function runCommand(args: string[]): number {
       json: { type: 'boolean', default: false },
       trace: { type: 'string' },
       seed: { type: 'string' },
+      'console-port': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -76,17 +86,33 @@ function runCommand(args: string[]): number {
     seed = Number(values.seed);
   }
 
+  let consoleBase: number | undefined;
+  if (values['console-port'] !== undefined) {
+    const v = values['console-port'];
+    if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`--console-port expects a port number from 1 to 65535 (or 0 for free ports), found "${v}"`);
+    consoleBase = Number(v);
+  }
+
   const text = readScenario(file);
   const scenario = loadScenario(file, text);
+  if (consoleBase !== undefined) {
+    const bad = checkPortBase(consoleBase, Math.max(0, ...scenario.domains.map((d) => d.domid)));
+    if (bad !== undefined) throw new UsageError(`--console-port: ${bad}`);
+  }
   const writer = values.trace === undefined ? undefined : new JsonlWriter(values.trace);
   let result: RunResult;
+  let live: LiveSession | undefined;
   try {
-    result = runScenario(scenario, {
+    let untrace: (() => void) | undefined;
+    const opts = {
       ...(seed === undefined ? {} : { seed }),
-      onMachine: (hv) => {
-        if (writer !== undefined) hv.trace.subscribe((b) => writer.batch(b));
+      onMachine: (hv: RunResult['hv']) => {
+        if (writer !== undefined) untrace = hv.trace.subscribe((b) => writer.batch(b));
       },
-    });
+    };
+    if (consoleBase === undefined) result = runScenario(scenario, opts);
+    else result = (live = startLive(scenario, opts)).result;
+    untrace?.(); // a live session's trace is not recorded
     writer?.commit();
   } catch (e) {
     writer?.abort();
@@ -97,7 +123,34 @@ function runCommand(args: string[]): number {
     const out = { ok: result.ok, file, name: scenario.name, seed: result.hv.seed, xen: scenario.xen, abi: scenario.abi, failures: result.failures, steps: result.steps, consoles: result.consoles };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else printHuman(scenario.name, result, file);
-  return result.ok ? 0 : 1;
+  const code = result.ok ? 0 : 1;
+  return live === undefined ? code : serveConsoles(live, consoleBase!, code, values.json ? process.stderr : process.stdout);
+}
+
+/** Keeps a run's machine going with its consoles on TCP until SIGINT, SIGTERM or stdin's end; resolves to `code`, or 2 if the simulation failed. */
+async function serveConsoles(live: LiveSession, base: number, code: number, out: NodeJS.WritableStream): Promise<number> {
+  let stop: (why: unknown) => void = () => {};
+  const stopped = new Promise<unknown>((resolve) => (stop = resolve));
+  let server: ConsoleServer;
+  try {
+    server = await ConsoleServer.start(live, { base, onError: (e) => stop(e) });
+  } catch (e) {
+    live.close();
+    throw e instanceof ConsoleServerError ? new UsageError(`--console-port: ${e.message}`) : e;
+  }
+  for (const p of server.ports) out.write(`console of ${p.name} (domain ${p.domid}) on ${p.host}:${p.port}\n`);
+  const onSignal = (sig: NodeJS.Signals) => stop(sig);
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  // The end of piped input stops it too; a terminal is left unread (a background job reading it would be stopped by SIGTTIN).
+  const watchStdin = !process.stdin.isTTY;
+  if (watchStdin) process.stdin.on('end', () => stop('eof')).on('error', () => stop('eof')).resume();
+  const why = await stopped;
+  process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  if (watchStdin) process.stdin.destroy();
+  await server.close();
+  live.close();
+  if (why instanceof Error) throw why;
+  return code;
 }
 
 function readScenario(file: string): string {
@@ -209,9 +262,7 @@ function exit(code: number): never {
   return undefined as never;
 }
 
-try {
-  exit(main(process.argv.slice(2)));
-} catch (e) {
+function fail(e: unknown): void {
   if (e instanceof ScenarioInputError) {
     process.stderr.write(`${e.problems.map(formatProblem).join('\n')}\n`);
     process.stderr.write(`${e.problems.length} problem${e.problems.length === 1 ? '' : 's'}; nothing was run\n`);
@@ -221,4 +272,12 @@ try {
     process.stderr.write(`xenlab: internal error: ${e instanceof Error ? e.message : String(e)}\nPlease report this with the scenario that caused it.\n`);
   }
   exit(2);
+}
+
+try {
+  const code = main(process.argv.slice(2));
+  if (typeof code === 'number') exit(code);
+  else code.then(exit, fail);
+} catch (e) {
+  fail(e);
 }

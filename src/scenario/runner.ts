@@ -62,6 +62,8 @@ export interface RunOptions {
   seed?: number;
   /** Called with the machine before any domain exists (to subscribe to the trace). */
   onMachine?: (hv: Hypervisor) => void;
+  /** Called with each chunk of a guest's console output as it arrives (dom0's console is its kernel's `console`). */
+  onConsole?: (domid: number, bytes: Uint8Array) => void;
 }
 
 interface RingPair {
@@ -79,7 +81,10 @@ class Run {
   /** The step's label with its $names replaced by their values, when it has any. */
   private liveLabel: string | undefined;
 
+  private readonly onConsole: RunOptions['onConsole'];
+
   constructor(readonly sc: Scenario, opts: RunOptions) {
+    this.onConsole = opts.onConsole;
     this.hv = new Hypervisor({ seed: opts.seed ?? sc.seed, xen: sc.xen });
     opts.onMachine?.(this.hv);
     for (const d of sc.domains) {
@@ -87,11 +92,11 @@ class Run {
       const dom = this.hv.createDomain(d.maxEvtchnPort === undefined ? cfg : { ...cfg, maxEvtchnPort: d.maxEvtchnPort });
       if (d.kernel === 'plan9') {
         // xend builds the control channel and writes it into start_info before the kernel boots.
-        const out = this.consoleOf(dom.name);
+        const out = this.consoleOf(dom.name, dom.domid);
         this.dom0Xend()!.createControlChannel(dom, { write: (b) => out(b) });
       } else if (d.kernel === 'minios') {
         // The toolstack lays out the store and console rings and fills start_info before the kernel boots.
-        const out = this.consoleOf(dom.name);
+        const out = this.consoleOf(dom.name, dom.domid);
         this.dom0Modern()!.buildGuest(dom, (b) => void out(b));
       }
       this.hv.boot(dom, this.kernelFor(d.kernel, d.domid, sc));
@@ -102,11 +107,12 @@ class Run {
   /** Console bytes by domain name, in arrival order. */
   private readonly consoles = new Map<string, number[]>();
 
-  private consoleOf(name: string): (bytes: Uint8Array) => number {
+  private consoleOf(name: string, domid: number): (bytes: Uint8Array) => number {
     const bytes: number[] = [];
     this.consoles.set(name, bytes);
     return (b) => {
       for (const x of b) bytes.push(x);
+      this.onConsole?.(domid, b);
       return b.length;
     };
   }
@@ -289,34 +295,12 @@ class Run {
       case 'type': {
         const id = this.value(s.domain);
         if (id === undefined) return undefined;
-        const xend = this.dom0Xend();
-        const d = hv.domain(id);
-        const modern = this.dom0Modern();
-        const shell = id === 0 ? (xend ?? modern)?.shell : undefined;
-        if (d !== undefined && shell !== undefined) {
-          // dom0's own console: its shell reads every byte.
-          const bytes = utf8(s.text);
-          shell.input(bytes);
-          return { ret: '0', accepted: bytes.length };
-        }
-        if (d !== undefined && modern !== undefined && modern.xenconsoled.consoles.has(id)) {
-          // xenconsoled's pty: the bytes reach in[] as room allows.
-          const con = modern.xenconsoled.get(id);
-          const before = con.stats.input + con.inputWaiting();
-          modern.typeAt(id, utf8(s.text));
-          return { ret: '0', accepted: con.stats.input + con.inputWaiting() - before };
-        }
-        if (d === undefined || xend === undefined || !xend.xend.has(id)) {
-          this.fail(
-            s.domain,
-            d === undefined
-              ? `domain ${id} does not exist (any more): nothing to type at`
-              : `${d.name} has no console to type at (give it kernel: minios, or kernel: plan9 under xen: "2.0"; dom0's console runs a shell)`,
-          );
+        const r = typeAtConsole(hv, id, utf8(s.text));
+        if (!r.ok) {
+          this.fail(s.domain, r.message);
           return undefined;
         }
-        const accepted = xend.xend.consoleInput(id, utf8(s.text));
-        return { ret: '0', accepted };
+        return { ret: '0', accepted: r.accepted };
       }
       case 'pirq': {
         const d = this.domain(s.domain);
@@ -547,6 +531,45 @@ class Run {
     if (v !== null && typeof v === 'object') return this.value(v);
     return v;
   }
+}
+
+/** What typing at a console did: the bytes the console took, or why nothing could be typed. */
+export type TypeResult = { ok: true; accepted: number } | { ok: false; message: string };
+
+/**
+ * Bytes typed at a domain's console, as a `type:` step does: dom0's console
+ * feeds its shell; a modern guest's goes through xenconsoled's pty into the
+ * console ring; a Xen 2.0 guest's goes to xend, which sends it over the
+ * control interface. Shared by the runner and live sessions (live.ts).
+ */
+export function typeAtConsole(hv: Hypervisor, id: number, bytes: Uint8Array): TypeResult {
+  const k0 = hv.domain(0)?.kernel;
+  const xend = k0 instanceof Xen2Dom0Kernel ? k0 : undefined;
+  const d = hv.domain(id);
+  const modern = k0 instanceof Dom0Kernel ? k0 : undefined;
+  const shell = id === 0 ? (xend ?? modern)?.shell : undefined;
+  if (d !== undefined && shell !== undefined) {
+    // dom0's own console: its shell reads every byte.
+    shell.input(bytes);
+    return { ok: true, accepted: bytes.length };
+  }
+  if (d !== undefined && modern !== undefined && modern.xenconsoled.consoles.has(id)) {
+    // xenconsoled's pty: the bytes reach in[] as room allows.
+    const con = modern.xenconsoled.get(id);
+    const before = con.stats.input + con.inputWaiting();
+    modern.typeAt(id, bytes);
+    return { ok: true, accepted: con.stats.input + con.inputWaiting() - before };
+  }
+  if (d === undefined || xend === undefined || !xend.xend.has(id)) {
+    return {
+      ok: false,
+      message:
+        d === undefined
+          ? `domain ${id} does not exist (any more): nothing to type at`
+          : `${d.name} has no console to type at (give it kernel: minios, or kernel: plan9 under xen: "2.0"; dom0's console runs a shell)`,
+    };
+  }
+  return { ok: true, accepted: xend.xend.consoleInput(id, bytes) };
 }
 
 const opSend = OPS.get('send')!;
