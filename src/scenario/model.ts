@@ -45,6 +45,28 @@ export interface SaveSpec {
 /** The guest kernel a domain boots: the default one, or Plan 9 on Xen 2.0. */
 export type KernelName = 'default' | 'plan9' | 'minios';
 
+/** A virtual disk: blkfront in the guest, blkback in dom0 serving an in-memory image. */
+export interface BlockDeviceSpec {
+  readonly devid: number;
+  readonly sectors: number;
+  /** Bytes written at the start of the image, as text. */
+  readonly content: string;
+  readonly readonly: boolean;
+  readonly pos: Pos;
+}
+
+/** A network interface: netfront in the guest, netback in dom0 on its bridge. */
+export interface NetworkDeviceSpec {
+  readonly devid: number;
+  readonly mac: string;
+  readonly pos: Pos;
+}
+
+export interface DeviceSpecs {
+  readonly block: readonly BlockDeviceSpec[];
+  readonly network: readonly NetworkDeviceSpec[];
+}
+
 export interface DomainSpec {
   readonly name: string;
   readonly kernel: KernelName;
@@ -54,6 +76,7 @@ export interface DomainSpec {
   readonly memoryPages: number;
   readonly maxEvtchnPort?: number;
   readonly cmdline: string;
+  readonly devices: DeviceSpecs;
   readonly pos: Pos;
 }
 

@@ -14,11 +14,18 @@ import { opsFor } from '../core/hv/hypercall_xen2.js';
 import * as xen2 from '../core/abi/xen2.js';
 import { DEFAULT_MEMORY_PAGES, FIRST_FREE_GFN } from '../core/hv/hypervisor.js';
 import { didYouMean, ScenarioInputError, type Pos, type Problem } from './errors.js';
-import { XEND_SHUTDOWN_REASONS, type Abi, type XenVersion, type KernelName, type ArgValue, type CopySideArgs, type DomainSpec, type ExpectNode, type LifecycleAction, type LifecycleReason, type NumArg, type RingAction, type SaveSpec, type Scenario, type Step } from './model.js';
+import { XEND_SHUTDOWN_REASONS, type Abi, type XenVersion, type KernelName, type ArgValue, type CopySideArgs, type BlockDeviceSpec, type DeviceSpecs, type DomainSpec, type NetworkDeviceSpec, type ExpectNode, type LifecycleAction, type LifecycleReason, type NumArg, type RingAction, type SaveSpec, type Scenario, type Step } from './model.js';
 import { Cursor, parseYaml, type Source } from './source.js';
+import { utf8 } from '../core/util/bytes.js';
 
 const TOP_KEYS = ['name', 'description', 'xen', 'abi', 'seed', 'domains', 'steps'];
-const DOMAIN_KEYS = ['name', 'vcpus', 'pirqs', 'memory', 'max_evtchn_port', 'cmdline', 'kernel'];
+const DOMAIN_KEYS = ['name', 'vcpus', 'pirqs', 'memory', 'max_evtchn_port', 'cmdline', 'kernel', 'devices'];
+const DEVICE_KINDS = ['block', 'network'];
+const BLOCK_KEYS = ['sectors', 'content', 'readonly'];
+const NETWORK_KEYS = ['mac'];
+/** xvda, xvdb, ...: Linux's virtual-device numbers for the xvd major (202 << 8 | minor 16n). */
+const XVD_DEVID = (n: number): number => (202 << 8) | (n << 4);
+const MAX_DISK_SECTORS = 1 << 20;
 const PORT_CHECK_KEYS = ['domain', 'port', 'state', 'pending', 'masked', 'delivered', 'vcpu', 'linked', 'priority'];
 const CONSOLE_CHECK_KEYS = ['domain', 'console'];
 const VCPU_CHECK_KEYS = ['domain', 'vcpu', 'upcall_pending', 'upcall_mask', 'pending_sel', 'ready'];
@@ -39,6 +46,10 @@ const KERNELS = ['default', 'plan9', 'minios'];
 const STEP_COMMON = ['as', 'vcpu', 'args', 'expect', 'save'];
 
 const DURATION_UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9 };
+
+function hex2(n: number): string {
+  return (n & 0xff).toString(16).padStart(2, '0');
+}
 
 class Compiler {
   readonly problems: Problem[] = [];
@@ -296,6 +307,7 @@ class Compiler {
         pirqs,
         memoryPages,
         cmdline: cc.exists ? this.string(cc, 'a command line') ?? '' : '',
+        devices: this.devices(d.get('devices'), i, kernel),
         pos: d.pos(),
       };
       if (xc.exists && this.xenVersion === '2.0') this.problem(xc, 'Xen 2.0.0 has no per-domain port limit (every domain has ports 0..1023)', 'remove max_evtchn_port');
@@ -303,6 +315,62 @@ class Compiler {
       out.push(maxPort === undefined ? spec : { ...spec, maxEvtchnPort: maxPort });
     }
     return out;
+  }
+
+  /** A domain's split devices: `devices: { block: [...], network: [...] }`. */
+  devices(c: Cursor, domid: number, kernel: KernelName): DeviceSpecs {
+    const block: BlockDeviceSpec[] = [];
+    const network: NetworkDeviceSpec[] = [];
+    if (!c.exists) return { block, network };
+    if (!c.isMap()) {
+      this.problem(c, `expected devices such as { block: [ { sectors: 128 } ], network: [ {} ] }, found ${c.describe()}`);
+      return { block, network };
+    }
+    this.unknownKeys(c, DEVICE_KINDS, 'devices');
+    if (this.xenVersion === '2.0') this.problem(c, 'split devices are connected through xenstore, which Xen 2.0 does not have', 'remove xen: "2.0"');
+    else if (domid === 0) this.problem(c, 'dom0 runs the backends (blkback, netback); devices belong to guests', 'move devices to a guest');
+    else if (kernel !== 'minios') this.problem(c, 'the frontend drivers (blkfront, netfront) run in the minios kernel', 'add kernel: minios to this domain');
+    const list = (k: string, what: string): Cursor[] => {
+      const lc = c.get(k);
+      if (!lc.exists) return [];
+      if (!lc.isSeq()) {
+        this.problem(lc, `expected a list of ${what}, found ${lc.describe()}`);
+        return [];
+      }
+      return lc.items();
+    };
+    for (const [n, b] of list('block', 'disks such as { sectors: 128 }').entries()) {
+      if (!b.isMap()) {
+        this.problem(b, `expected a disk such as { sectors: 128, content: "hello" }, found ${b.describe()}`);
+        continue;
+      }
+      this.unknownKeys(b, BLOCK_KEYS, 'a disk');
+      const sc = b.get('sectors');
+      const sectors = sc.exists ? this.int(sc, 1, MAX_DISK_SECTORS, 'a number of 512-byte sectors') ?? 1 : 128;
+      const cc = b.get('content');
+      const content = cc.exists ? this.string(cc, 'the text at the start of the disk') ?? '' : '';
+      if (utf8(content).length > sectors * 512) this.problem(cc, `the content is ${utf8(content).length} bytes: more than the disk's ${sectors * 512}`);
+      const rc = b.get('readonly');
+      const readonly = rc.exists ? this.bool(rc, 'true or false') ?? false : false;
+      block.push({ devid: XVD_DEVID(n), sectors, content, readonly, pos: b.pos() });
+    }
+    for (const [n, v] of list('network', 'interfaces such as {} or { mac: "00:16:3e:00:01:00" }').entries()) {
+      if (!v.isMap()) {
+        this.problem(v, `expected an interface such as { mac: "00:16:3e:00:01:00" }, found ${v.describe()}`);
+        continue;
+      }
+      this.unknownKeys(v, NETWORK_KEYS, 'an interface');
+      const mc = v.get('mac');
+      // libxl's default MAC: Xen's OUI 00:16:3e and three bytes of its own; ours are the domid and the index.
+      let mac = `00:16:3e:00:${hex2(domid)}:${hex2(n)}`;
+      if (mc.exists) {
+        const m = this.string(mc, 'a MAC address');
+        if (m !== undefined && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(m) && (parseInt(m.slice(0, 2), 16) & 1) === 0) mac = m.toLowerCase();
+        else if (m !== undefined) this.problem(mc, `expected a unicast MAC address such as 00:16:3e:00:01:00, found "${m}"`);
+      }
+      network.push({ devid: n, mac, pos: v.pos() });
+    }
+    return { block, network };
   }
 
   // ---- steps ----
