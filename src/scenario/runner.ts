@@ -12,6 +12,8 @@ import { miniosKernel } from '../core/guest/minios.js';
 import { plan9Kernel } from '../core/guest/plan9.js';
 import { Xen2Dom0Kernel, xen2Dom0Kernel } from '../core/tools/dom0.js';
 import { Dom0Kernel } from '../core/tools/dom0_modern.js';
+import { DiskImage } from '../core/tools/blkback.js';
+import { BLKIF_SECTOR_SIZE } from '../core/abi/blkif.js';
 import type { ShutdownReason as XendShutdownReason } from '../core/tools/xend.js';
 import { utf8, utf8Decode } from '../core/util/bytes.js';
 import { BackRing, FrontRing } from '../core/guest/ring.js';
@@ -97,7 +99,11 @@ class Run {
       } else if (d.kernel === 'minios') {
         // The toolstack lays out the store and console rings and fills start_info before the kernel boots.
         const out = this.consoleOf(dom.name, dom.domid);
-        this.dom0Modern()!.buildGuest(dom, (b) => void out(b));
+        const k0 = this.dom0Modern()!;
+        k0.buildGuest(dom, (b) => void out(b));
+        // The toolstack adds the domain's devices before its kernel boots, as xl create does.
+        for (const b of d.devices.block) k0.attachDisk(dom, b.devid, new DiskImage(b.sectors, BLKIF_SECTOR_SIZE, { readOnly: b.readonly, content: utf8(b.content) }));
+        for (const n of d.devices.network) k0.attachVif(dom, n.devid, n.mac);
       }
       this.hv.boot(dom, this.kernelFor(d.kernel, d.domid, sc));
     }

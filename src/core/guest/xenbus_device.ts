@@ -101,9 +101,15 @@ export class XenbusDevice {
     next(0);
   }
 
-  /** xenbus_dev_fatal: note why, and move to Closing so the other end tears down. */
-  fatal(message: string): void {
+  /**
+   * xenbus_dev_fatal: the message goes to error/<nodename>/error under this
+   * end's domain home (a guest may lack the right to write it: then it is only
+   * noted here), and the device moves to Closing so the other end tears down.
+   */
+  fatal(message: string, errno?: number): void {
     this.error = message;
+    const m = /^(\/local\/domain\/\d+)\/(.*)$/.exec(this.nodename);
+    if (m !== null) this.xs.write(`${m[1]}/error/${m[2]}/error`, errno === undefined ? message : `${errno} ${message}`, () => {});
     this.switchState(5 /* XenbusStateClosing */);
   }
 

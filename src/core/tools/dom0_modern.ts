@@ -37,6 +37,8 @@ import { Xenconsoled, type ConsoleConn } from './xenconsoled.js';
 import { Xenstored, type XsMsg, type XsSocket } from './xenstored.js';
 import { XenbusBackendBus, type BackendEnv, type BackendProbe } from './xenbus_backend.js';
 import { XsSocketClient } from './xs_socket_client.js';
+import { blkbackProbe, type Blkback, type BlkbackProbe, type DiskImage } from './blkback.js';
+import { Bridge, netbackProbe, vifDeviceKeys, type NetbackProbe, type NetbackVif } from './netback.js';
 import { backendPath, frontendPath, XenbusStateInitialising } from '../abi/xenbus.js';
 import { XS_TRANSACTION_END, XS_TRANSACTION_START } from '../abi/xs_wire.js';
 
@@ -235,6 +237,7 @@ export class Dom0Kernel extends DefaultKernel {
   /** What a backend driver in dom0 is given. */
   readonly backendEnv: BackendEnv = {
     domid: 0,
+    trace: this.hv.trace,
     call: (op, args) => this.call(op, args as Record<string, number>),
     send: (port) => this.send(port),
     onPort: (port, fn) => {
@@ -297,6 +300,49 @@ export class Dom0Kernel extends DefaultKernel {
     }
     this.dmesgLines.push(`${this.d.name}: ${type} ${devid} added to domain ${fe} (${guest.name}): ${bePath}`);
     return { frontend: fePath, backend: bePath };
+  }
+
+  /** dom0's disk images, by "<frontend domid>/<devid>" (what blkback's physical devices are here). */
+  readonly disks = new Map<string, DiskImage>();
+  /** xenbr0: the software bridge every vif's backend joins. */
+  readonly bridge = new Bridge('xenbr0');
+  private blkback: BlkbackProbe | undefined;
+  private netback: NetbackProbe | undefined;
+
+  /** blkback's instances (one per vbd), once a disk was attached. */
+  get blkbackInstances(): ReadonlyMap<string, Blkback> {
+    return this.blkback?.instances ?? new Map();
+  }
+
+  /** netback's vifs, once one was attached. */
+  get netbackVifs(): ReadonlyMap<string, NetbackVif> {
+    return this.netback?.vifs ?? new Map();
+  }
+
+  /**
+   * xl block-attach (or a disk= line): the image becomes vbd `devid` of
+   * `guest` (xvda is 51712), served by blkback in dom0.
+   */
+  attachDisk(guest: Domain, devid: number, image: DiskImage): { frontend: string; backend: string } {
+    if (this.blkback === undefined) {
+      this.blkback = blkbackProbe(this.backendEnv, (fe, id) => this.disks.get(`${fe}/${id}`));
+      this.registerBackend('vbd', this.blkback);
+    }
+    this.disks.set(`${guest.domid}/${devid}`, image);
+    const dev = xvdName(devid);
+    return this.addDevice(guest, 'vbd', devid, {
+      frontend: { 'virtual-device': String(devid), 'device-type': 'disk' },
+      backend: { dev, type: 'phy', params: `xenlab:${guest.name}-${dev}`, mode: image.readOnly ? 'r' : 'w', 'device-type': 'disk', removable: '0', bootable: '1' },
+    });
+  }
+
+  /** xl network-attach (or a vif= line): vif `devid` of `guest` with `mac`, on dom0's bridge through netback. */
+  attachVif(guest: Domain, devid: number, mac: string): { frontend: string; backend: string } {
+    if (this.netback === undefined) {
+      this.netback = netbackProbe(this.backendEnv, this.bridge, { trace: this.hv.trace });
+      this.registerBackend('vif', this.netback);
+    }
+    return this.addDevice(guest, 'vif', devid, vifDeviceKeys(devid, mac, this.bridge.name));
   }
 
   /** xenstored's domain_init / xl's death watch: VIRQ_DOM_EXC to dom0. */
@@ -364,6 +410,9 @@ export class Dom0Kernel extends DefaultKernel {
     if (built !== undefined) {
       this.xenstored.domainDied(id);
       this.xsTool('rm', domainPath(id)); // libxl__destroy_domid: the home goes
+      // ... and so do the backend directories of its devices; each backend's bus removes its instance.
+      for (const type of this.backendBuses.keys()) this.xsTool('rm', `${domainPath(this.d.domid)}/backend/${type}/${id}`);
+      for (const key of [...this.disks.keys()]) if (key.startsWith(`${id}/`)) this.disks.delete(key);
     }
     return ret;
   }
@@ -384,4 +433,11 @@ export class Dom0Kernel extends DefaultKernel {
 
 export function dom0Kernel(abi: EventAbi = '2l') {
   return (hv: Hypervisor, d: Domain): Dom0Kernel => new Dom0Kernel(hv, d, abi);
+}
+
+/** xvda, xvdb, ... for a virtual-device number of the xvd major (202), else the number. */
+function xvdName(devid: number): string {
+  if (devid >> 8 !== 202) return String(devid);
+  const disk = (devid & 0xff) >> 4;
+  return `xvd${String.fromCharCode(97 + disk)}`;
 }

@@ -8,6 +8,7 @@
 import { domainPath } from '../abi/xenbus.js';
 import { XenbusDevice, type XenbusDriver } from '../guest/xenbus_device.js';
 import type { XsClient } from '../guest/xs_client.js';
+import type { Trace } from '../sim/trace.js';
 
 /** A backend driver instance for one device. */
 export interface BackendInstance extends XenbusDriver {
@@ -80,6 +81,8 @@ export class XenbusBackendBus {
 export interface BackendEnv {
   /** The backend's domain (dom0). */
   readonly domid: number;
+  /** The machine's trace, for the backend's ring records. */
+  readonly trace?: Trace;
   /**
    * A hypercall as the backend's domain, by op name with Xen's argument names
    * (gnttab_map_grant_ref, gnttab_unmap_grant_ref, gnttab_copy with
