@@ -83,7 +83,8 @@ const coreRestrictedSyntax = [
 ];
 
 export default defineConfig(
-  globalIgnores(['out/', 'dist/', 'release/', 'coverage/', 'node_modules/', '.vite/']),
+  // test/cli/broken-ts/ holds deliberately broken TypeScript scenarios (syntax errors included).
+  globalIgnores(['out/', 'dist/', 'release/', 'coverage/', 'node_modules/', '.vite/', 'test/cli/broken-ts/']),
 
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,

@@ -5,18 +5,30 @@
  */
 import { formatProblem, ScenarioInputError } from '../scenario/errors.js';
 import { UsageError } from './common.js';
+import { exportCommand } from './export.js';
+import { replayCommand } from './replay.js';
 import { runCommand } from './run.js';
+import { schemaCommand } from './schema.js';
+import { validateCommand } from './validate.js';
 
 const VERSION = '0.1.0';
 
 const HELP = `xenlab — the XenLab simulator, headless
 
 Usage:
-  xenlab run FILE [--json] [--trace OUT.jsonl] [--seed N] [--console-port BASE]
+  xenlab run FILE [--json] [--trace OUT.jsonl] [--record REC] [--seed N] [--console-port BASE]
+  xenlab replay REC [--json]
+  xenlab export REC|FILE --format jsonl|chrome-trace [-o OUT] [--seed N]
+  xenlab validate FILE... [--json]
+  xenlab schema [-o FILE]
   xenlab --help | --version
 
 Commands:
   run FILE   build the scenario's domains, run its steps, check its expectations
+  replay REC run a recording again and check its trace hash (1: the runs diverge)
+  export     a recording's or scenario's trace as JSON Lines or Chrome trace JSON (Perfetto)
+  validate   check scenario files without running them (exit 2 when one is not sound)
+  schema     print the JSON Schema of scenario files, for editors
 
 Exit codes: 0 every expect and check held; 1 one failed; 2 the input cannot run.
 `;
@@ -32,7 +44,11 @@ function main(argv: string[]): number | Promise<number> {
     return 0;
   }
   if (command === 'run') return runCommand(rest);
-  throw new UsageError(`unknown command "${command}" (try: xenlab run FILE)`);
+  if (command === 'replay') return replayCommand(rest);
+  if (command === 'export') return exportCommand(rest);
+  if (command === 'validate') return validateCommand(rest);
+  if (command === 'schema') return schemaCommand(rest);
+  throw new UsageError(`unknown command "${command}" (try: xenlab run FILE, xenlab replay REC, xenlab export REC|FILE)`);
 }
 
 function exit(code: number): never {

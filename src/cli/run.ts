@@ -5,20 +5,29 @@
  */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FileError, JsonlWriter } from '../host/files.js';
+import { writeRecording } from '../host/export.js';
+import { AtomicFile, FileError, JsonlWriter, readScenarioText } from '../host/files.js';
 import { checkPortBase, ConsoleServer, ConsoleServerError } from '../host/console_server.js';
+import { isTypeScriptScenario } from '../host/ts_scenario.js';
 import { formatProblem } from '../scenario/errors.js';
 import { startLive, type LiveSession } from '../scenario/live.js';
+import { Recorder } from '../scenario/recording.js';
 import { runScenario, type RunResult } from '../scenario/runner.js';
-import { readScenario, UsageError } from './common.js';
+import { loadScenario } from '../scenario/stepform.js';
+import { readScenario, scenarioRunOptions, UsageError, withTypeScript } from './common.js';
 
 export const RUN_HELP = `xenlab run FILE [options]
 
-Runs a scenario file (YAML, step form) on a fresh simulated machine.
+Runs a scenario file (YAML, step form; or TypeScript, FILE.ts: docs/typescript-scenarios.md)
+on a fresh simulated machine.
 
 Options:
   --json            print one JSON object: ok, failures, and each step's result
   --trace OUT.jsonl write every trace record as JSON Lines
+  --record OUT      write a recording: the scenario, the seed, console input typed in a live
+                    session (with its virtual time) and the trace's hash, for xenlab replay
+                    (and xenlab export); with --console-port it covers the live part too and
+                    is written when the session ends
   --seed N          use seed N instead of the scenario's (0..4294967295)
   --console-port BASE
                     after the steps, keep the machine running in real time and offer each
@@ -37,6 +46,7 @@ export function runCommand(args: string[]): number | Promise<number> {
     options: {
       json: { type: 'boolean', default: false },
       trace: { type: 'string' },
+      record: { type: 'string' },
       seed: { type: 'string' },
       'console-port': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -61,28 +71,39 @@ export function runCommand(args: string[]): number | Promise<number> {
     consoleBase = Number(v);
   }
 
-  const scenario = readScenario(file);
+  if (values.record !== undefined && isTypeScriptScenario(file)) throw new UsageError(`--record takes a YAML scenario for now: a recording keeps the scenario's text, and replay reads YAML`);
+  const viaSandbox = withTypeScript(file, () => runCommand(args));
+  if (viaSandbox !== undefined) return viaSandbox;
+  // A recording keeps the scenario's text: read it once, then check it.
+  const text = values.record === undefined ? undefined : readText(file);
+  const scenario = text === undefined ? readScenario(file) : loadScenario(file, text);
   if (consoleBase !== undefined) {
     const bad = checkPortBase(consoleBase, Math.max(0, ...scenario.domains.map((d) => d.domid)));
     if (bad !== undefined) throw new UsageError(`--console-port: ${bad}`);
   }
   const writer = values.trace === undefined ? undefined : openJsonl(values.trace);
+  const recFile = values.record === undefined ? undefined : openAtomic(values.record, () => writer?.abort());
+  const recorder = text === undefined ? undefined : new Recorder(file, text);
   let result: RunResult;
   let live: LiveSession | undefined;
   try {
     let untrace: (() => void) | undefined;
     const opts = {
       ...(seed === undefined ? {} : { seed }),
+      ...scenarioRunOptions(scenario),
       onMachine: (hv: RunResult['hv']) => {
         if (writer !== undefined) untrace = hv.trace.subscribe((b) => writer.batch(b));
+        recorder?.attach(hv.trace); // the recording goes on through a live session
       },
     };
     if (consoleBase === undefined) result = runScenario(scenario, opts);
     else result = (live = startLive(scenario, opts)).result;
     untrace?.(); // a live session's trace is not recorded
     writer?.commit();
+    if (live === undefined && recFile !== undefined) saveRecording(recFile, recorder!.finish(result.hv.seed));
   } catch (e) {
     writer?.abort();
+    recFile?.abort();
     throw e;
   }
 
@@ -91,7 +112,48 @@ export function runCommand(args: string[]): number | Promise<number> {
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else printHuman(scenario.name, result, file);
   const code = result.ok ? 0 : 1;
-  return live === undefined ? code : serveConsoles(live, consoleBase!, code, values.json ? process.stderr : process.stdout);
+  if (live === undefined) return code;
+  const session = live;
+  const served = serveConsoles(session, consoleBase!, code, values.json ? process.stderr : process.stdout);
+  if (recFile === undefined) return served;
+  return served.then(
+    (c) => {
+      saveRecording(recFile, recorder!.finish(session.hv.seed, session.inputs));
+      return c;
+    },
+    (e: unknown) => {
+      recFile.abort();
+      throw e;
+    },
+  );
+}
+
+function readText(file: string): string {
+  try {
+    return readScenarioText(file);
+  } catch (e) {
+    if (e instanceof FileError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+function openAtomic(target: string, onFail: () => void): AtomicFile {
+  try {
+    return new AtomicFile(target);
+  } catch (e) {
+    onFail();
+    if (e instanceof FileError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+function saveRecording(file: AtomicFile, rec: Parameters<typeof writeRecording>[1]): void {
+  try {
+    writeRecording(file, rec);
+  } catch (e) {
+    if (e instanceof FileError) throw new UsageError(e.message);
+    throw e;
+  }
 }
 
 /** Keeps a run's machine going with its consoles on TCP until SIGINT, SIGTERM or stdin's end; resolves to `code`, or 2 if the simulation failed. */

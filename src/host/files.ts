@@ -47,6 +47,25 @@ export function readScenarioText(file: string): string {
   return buf.toString('utf8');
 }
 
+/** The most a recording may take (its kept records make it ~12 bytes per trace record). */
+export const MAX_RECORDING_BYTES = 256 * 2 ** 20;
+
+/** A recording's text (JSON): at most MAX_RECORDING_BYTES. What it holds is checked by src/scenario/recording.ts. */
+export function readRecordingText(file: string): string {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch (e) {
+    throw new FileError(`cannot read ${file}: ${reason(e)}`);
+  }
+  if (size > MAX_RECORDING_BYTES) throw new FileError(`${file} is ${(size / 2 ** 20).toFixed(1)} MiB; a recording may be at most ${MAX_RECORDING_BYTES / 2 ** 20} MiB`);
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new FileError(`cannot read ${file}: ${reason(e)}`);
+  }
+}
+
 /** A file written in pieces to a temporary name and renamed into place on commit; abort leaves the target as it was. */
 export class AtomicFile {
   private readonly tmp: string;
@@ -61,8 +80,9 @@ export class AtomicFile {
     }
   }
 
-  write(text: string): void {
-    writeSync(this.fd, text);
+  write(data: string | Uint8Array): void {
+    if (typeof data === 'string') writeSync(this.fd, data);
+    else for (let at = 0; at < data.length; ) at += writeSync(this.fd, data, at, data.length - at);
   }
 
   commit(): void {

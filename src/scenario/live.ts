@@ -53,6 +53,14 @@ export class LiveError extends Error {
   }
 }
 
+/**
+ * An external input to a live session, with the virtual time it came at, in
+ * the order it came: what a recording keeps so a replay can repeat it.
+ * `advance` is the clock run on to `t` (consecutive advances are merged: they
+ * run the same events as one); `type` is bytes offered at a console at `t`.
+ */
+export type LiveInput = { readonly kind: 'advance'; readonly t: number } | { readonly kind: 'type'; readonly t: number; readonly domid: number; readonly bytes: Uint8Array };
+
 /** The most of a console's past output kept for a terminal that attaches later. */
 export const BACKLOG_MAX = 1 << 20;
 
@@ -82,6 +90,7 @@ export class LiveSession {
   /** Guest output not yet handed to listeners, in arrival order. */
   private pending: { domid: number; bytes: Uint8Array }[] = [];
   private closed = false;
+  private readonly log: LiveInput[] = [];
 
   constructor(sc: Scenario, opts: RunOptions = {}) {
     this.result = runScenario(sc, {
@@ -119,6 +128,11 @@ export class LiveSession {
   /** Virtual time now, ns. */
   get now(): number {
     return this.hv.now;
+  }
+
+  /** Every external input so far (advances and typing), in order: what a recording replays. */
+  get inputs(): readonly LiveInput[] {
+    return this.log;
   }
 
   /** Every console, by domid. */
@@ -163,8 +177,10 @@ export class LiveSession {
     const c = this.con(domid);
     this.flush(); // notice a domain that went since the last advance
     if (!c.info.alive) throw new LiveError('destroyed', `${c.info.name} (domain ${domid}) has been destroyed: its console takes no more input`);
+    const t = this.hv.now;
     const r = typeAtConsole(this.hv, domid, bytes);
     if (!r.ok) throw new LiveError('no-console', r.message);
+    this.log.push({ kind: 'type', t, domid, bytes: bytes.slice() });
     this.flush();
     return r.accepted;
   }
@@ -174,6 +190,9 @@ export class LiveSession {
     this.open();
     if (!Number.isFinite(ns) || ns < 0) throw new RangeError(`advance expects a number of nanoseconds >= 0, found ${ns}`);
     this.hv.run(ns);
+    const last = this.log.at(-1);
+    if (last?.kind === 'advance') this.log[this.log.length - 1] = { kind: 'advance', t: this.hv.now };
+    else this.log.push({ kind: 'advance', t: this.hv.now });
     this.flush();
   }
 

@@ -17,7 +17,7 @@ import { BLKIF_SECTOR_SIZE } from '../core/abi/blkif.js';
 import type { ShutdownReason as XendShutdownReason } from '../core/tools/xend.js';
 import { utf8, utf8Decode } from '../core/util/bytes.js';
 import { BackRing, FrontRing } from '../core/guest/ring.js';
-import type { Domain } from '../core/hv/domain.js';
+import type { Domain, GuestKernel } from '../core/hv/domain.js';
 import { eventPage } from '../core/hv/event_fifo.js';
 import { endAccess, grantAccess } from '../core/hv/grant_table.js';
 import { hypercall, OPS, type ResolvedArgs } from '../core/hv/hypercall.js';
@@ -27,6 +27,7 @@ import * as xen2 from '../core/abi/xen2.js';
 import { portIsValid, sendGuestDomainVirq, sendGuestPirq, sendGuestVcpuVirq } from '../core/hv/event_channel.js';
 import type { Pos } from './errors.js';
 import type { ArgValue, ExpectNode, NumArg, Scenario, Step } from './model.js';
+import { ScriptKernel } from './script_kernel.js';
 
 export interface Failure {
   file: string;
@@ -66,6 +67,11 @@ export interface RunOptions {
   onMachine?: (hv: Hypervisor) => void;
   /** Called with each chunk of a guest's console output as it arrives (dom0's console is its kernel's `console`). */
   onConsole?: (domid: number, bytes: Uint8Array) => void;
+  /**
+   * Kernels by domain name that replace the scenario's (a TypeScript scenario's custom kernels);
+   * `console` writes to the domain's console as the run shows it.
+   */
+  kernels?: ReadonlyMap<string, (hv: Hypervisor, d: Domain, console: (bytes: Uint8Array) => void) => GuestKernel>;
 }
 
 interface RingPair {
@@ -105,7 +111,11 @@ class Run {
         for (const b of d.devices.block) k0.attachDisk(dom, b.devid, new DiskImage(b.sectors, BLKIF_SECTOR_SIZE, { readOnly: b.readonly, content: utf8(b.content) }));
         for (const n of d.devices.network) k0.attachVif(dom, n.devid, n.mac);
       }
-      this.hv.boot(dom, this.kernelFor(d.kernel, d.domid, sc));
+      const custom = opts.kernels?.get(d.name);
+      if (custom !== undefined) {
+        const out = this.consoleOf(dom.name, dom.domid);
+        this.hv.boot(dom, (hv, dd) => custom(hv, dd, (b) => void out(b)));
+      } else this.hv.boot(dom, this.kernelFor(d.kernel, d.domid, sc));
     }
     this.hv.trace.flush();
   }
@@ -566,6 +576,8 @@ export function typeAtConsole(hv: Hypervisor, id: number, bytes: Uint8Array): Ty
     modern.typeAt(id, bytes);
     return { ok: true, accepted: con.stats.input + con.inputWaiting() - before };
   }
+  // A TypeScript scenario's custom kernel reads its console itself (its onConsoleInput).
+  if (d?.kernel instanceof ScriptKernel) return { ok: true, accepted: d.kernel.consoleInput(bytes) };
   if (d === undefined || xend === undefined || !xend.xend.has(id)) {
     return {
       ok: false,

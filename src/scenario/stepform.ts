@@ -3,49 +3,67 @@
  * runner. Every problem is collected with its position; nothing runs unless
  * the whole document is sound.
  */
-import { DOMID_NAMES, SHUTDOWN_REASONS } from '../core/abi/domid.js';
 import { errnoByName, ERRNO_NAMES } from '../core/abi/errno.js';
-import { ECS_NAMES, VIRQS, virqByName } from '../core/abi/evtchn.js';
+import { virqByName } from '../core/abi/evtchn.js';
 import { gntstByName, GNTST_NAMES } from '../core/abi/grant.js';
-import * as grant from '../core/abi/grant.js';
-import { XEN_LEGACY_MAX_VCPUS } from '../core/abi/layout.js';
-import type { ArgKind, OpSpec } from '../core/hv/hypercall.js';
-import { opsFor } from '../core/hv/hypercall_xen2.js';
+import type { OpSpec } from '../core/hv/hypercall.js';
 import * as xen2 from '../core/abi/xen2.js';
-import { DEFAULT_MEMORY_PAGES, FIRST_FREE_GFN } from '../core/hv/hypervisor.js';
+import { DEFAULT_MEMORY_PAGES } from '../core/hv/hypervisor.js';
 import { didYouMean, ScenarioInputError, type Pos, type Problem } from './errors.js';
-import { XEND_SHUTDOWN_REASONS, type Abi, type XenVersion, type KernelName, type ArgValue, type CopySideArgs, type BlockDeviceSpec, type DeviceSpecs, type DomainSpec, type NetworkDeviceSpec, type ExpectNode, type LifecycleAction, type LifecycleReason, type NumArg, type RingAction, type SaveSpec, type Scenario, type Step } from './model.js';
+import { type Abi, type XenVersion, type KernelName, type ArgValue, type CopySideArgs, type BlockDeviceSpec, type DeviceSpecs, type DomainSpec, type NetworkDeviceSpec, type ExpectNode, type LifecycleAction, type LifecycleReason, type NumArg, type SaveSpec, type Scenario, type Step } from './model.js';
 import { Cursor, parseYaml, type Source } from './source.js';
+import {
+  ABIS, EXPECT_KEY_KINDS, actionField, actionsOf, BLOCK_FIELDS, CHECKS, COPY_SIDE_FIELDS, DEVICE_FIELDS, DOMAIN_FIELDS, DURATION_PATTERN, DURATION_UNITS, ERRNO_PATTERN, fieldsOf, GRANT_FLAGS, intRange, itemOf, KERNELS, keysOf, LIFECYCLE_REASON_NAMES,
+  UNICAST_MAC_PATTERN, DOMAIN_NAME_PATTERN, DOMID_CONSTANTS, MEMORY_MAX_BYTES, MEMORY_MIN_BYTES, MEMORY_PATTERN, MEMORY_UNITS, NETWORK_FIELDS, NUM_KINDS, onXen, opsOf, PORT_STATES, REF_PATTERN, SAVE_NAME_PATTERN, SHUTDOWN_REASON_NAMES, STEP_ACTIONS, STEP_COMMON, stepResults, STEPS,
+  TOP_FIELDS, VIRQ_NAMES, XEN_VERSIONS, type Field, type Fields, type NumKind, type StepSpec,
+} from './spec.js';
 import { utf8 } from '../core/util/bytes.js';
 
-const TOP_KEYS = ['name', 'description', 'xen', 'abi', 'seed', 'domains', 'steps'];
-const DOMAIN_KEYS = ['name', 'vcpus', 'pirqs', 'memory', 'max_evtchn_port', 'cmdline', 'kernel', 'devices'];
-const DEVICE_KINDS = ['block', 'network'];
-const BLOCK_KEYS = ['sectors', 'content', 'readonly'];
-const NETWORK_KEYS = ['mac'];
+// Key lists, ranges, defaults and name sets come from the grammar in spec.ts, which the JSON Schema is generated from too.
+const TOP_KEYS = keysOf(TOP_FIELDS);
+const DOMAIN_KEYS = keysOf(DOMAIN_FIELDS);
+const DEVICE_KINDS = keysOf(DEVICE_FIELDS);
+const BLOCK_KEYS = keysOf(BLOCK_FIELDS);
+const NETWORK_KEYS = keysOf(NETWORK_FIELDS);
 /** xvda, xvdb, ...: Linux's virtual-device numbers for the xvd major (202 << 8 | minor 16n). */
 const XVD_DEVID = (n: number): number => (202 << 8) | (n << 4);
-const MAX_DISK_SECTORS = 1 << 20;
-const PORT_CHECK_KEYS = ['domain', 'port', 'state', 'pending', 'masked', 'delivered', 'vcpu', 'linked', 'priority'];
-const CONSOLE_CHECK_KEYS = ['domain', 'console'];
-const VCPU_CHECK_KEYS = ['domain', 'vcpu', 'upcall_pending', 'upcall_mask', 'pending_sel', 'ready'];
-const LIFECYCLE: readonly LifecycleAction[] = ['pause', 'unpause', 'shutdown', 'destroy'];
-const LOCAL_ACTIONS = ['mask', 'clear_mask', 'upcall_mask', 'grant_access', 'end_access'];
-const RING_ACTIONS: Record<string, { action: RingAction; keys: string[]; required: string[] }> = {
-  ring_init: { action: 'init', keys: ['ring', 'gfn', 'entry_size'], required: ['ring', 'gfn'] },
-  ring_attach: { action: 'attach', keys: ['ring', 'handle', 'entry_size'], required: ['ring', 'handle'] },
-  ring_request: { action: 'request', keys: ['ring', 'count'], required: ['ring'] },
-  ring_push: { action: 'push', keys: ['ring', 'notify_port'], required: ['ring'] },
-  ring_consume: { action: 'consume', keys: ['ring', 'max'], required: ['ring'] },
-  ring_respond: { action: 'respond', keys: ['ring', 'count'], required: ['ring'] },
-  ring_final_check: { action: 'final_check', keys: ['ring'], required: ['ring'] },
-};
-const STEP_ACTIONS = ['op', 'check', 'run', ...LIFECYCLE, ...LOCAL_ACTIONS, 'virq', 'pirq', 'type', ...Object.keys(RING_ACTIONS)];
-const KERNELS = ['default', 'plan9', 'minios'];
-/** Keys any step may carry besides its action. */
-const STEP_COMMON = ['as', 'vcpu', 'args', 'expect', 'save'];
+const PORT_CHECK_KEYS = keysOf(CHECKS.port);
+const CONSOLE_CHECK_KEYS = keysOf(CHECKS.console);
+const VCPU_CHECK_KEYS = keysOf(CHECKS.vcpu);
+const LIFECYCLE = actionsOf('lifecycle') as LifecycleAction[];
+const RING_STEPS = actionsOf('ring');
+const KERNEL_NAMES = KERNELS.map((k) => k.name);
+const ABI_NAMES = ABIS.map((a) => a.name);
+const PORT_STATE_NAMES = PORT_STATES.map((s) => s.name);
+/** How a check reads each key it compares: true/false, a port state, a list, or any expected value. */
+const CHECK_KINDS: ReadonlyMap<string, string> = new Map([...Object.entries(CHECKS.port), ...Object.entries(CHECKS.vcpu)].map(([k, f]) => [k, f.kind.t]));
+const REF = new RegExp(REF_PATTERN);
+const SAVE_NAME = new RegExp(SAVE_NAME_PATTERN);
+const DURATION = new RegExp(DURATION_PATTERN);
+const MEMORY = new RegExp(MEMORY_PATTERN);
+const UNICAST_MAC = new RegExp(UNICAST_MAC_PATTERN);
+const DOMAIN_NAME = new RegExp(DOMAIN_NAME_PATTERN);
+const DOMID_BY_NAME: ReadonlyMap<string, number> = new Map(DOMID_CONSTANTS.map((d) => [d.name, d.value!]));
+const ERRNO = new RegExp(ERRNO_PATTERN);
+const GRANT_FLAG_NAMES = GRANT_FLAGS.map((f) => f.name);
+const GRANT_FLAG_VALUES: ReadonlyMap<string, number> = new Map(GRANT_FLAGS.map((f) => [f.name, f.value!]));
 
-const DURATION_UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9 };
+/** The keys a step of this kind may have (on `xen` only, when given). */
+function stepKeys(action: string, xen?: XenVersion): string[] {
+  return keysOf(STEPS.get(action)!.keys, xen);
+}
+
+/** The fields of a step's action value (a mapping). */
+function actionFields(action: string): Fields {
+  return fieldsOf(actionField(STEPS.get(action)!));
+}
+
+/** The default of a field with a numeric default. */
+function numDefault(f: Field | undefined): number {
+  const d = f?.default;
+  if (typeof d !== 'number') throw new TypeError('no numeric default');
+  return d;
+}
 
 function hex2(n: number): string {
   return (n & 0xff).toString(16).padStart(2, '0');
@@ -58,7 +76,7 @@ class Compiler {
   private readonly saved = new Set<string>();
   /** The hypervisor the scenario runs on, and its op table. */
   private xenVersion: XenVersion = '4';
-  private ops: ReadonlyMap<string, OpSpec> = opsFor('4');
+  private ops: ReadonlyMap<string, OpSpec> = opsOf('4');
 
   constructor(private readonly src: Source) {}
 
@@ -85,15 +103,15 @@ class Compiler {
     }
     this.unknownKeys(root, TOP_KEYS, 'the scenario');
     const nameC = root.get('name');
-    const name = nameC.exists ? this.string(nameC, 'the scenario name') ?? '' : this.src.file;
+    const name = nameC.exists ? this.string(nameC, TOP_FIELDS.name!.what!) ?? '' : this.src.file;
     const descC = root.get('description');
-    const description = descC.exists ? this.string(descC, 'a description') : undefined;
+    const description = descC.exists ? this.string(descC, TOP_FIELDS.description!.what!) : undefined;
     this.xenVersion = this.xen(root.get('xen'));
-    this.ops = opsFor(this.xenVersion);
+    this.ops = opsOf(this.xenVersion);
     const abi = this.abi(root.get('abi'));
     if (this.xenVersion === '2.0' && abi !== '2l') this.problem(root.get('abi'), 'Xen 2.0.0 has only the 2-level event ABI', 'remove abi, or use xen: "4"');
     const seedC = root.get('seed');
-    const seed = seedC.exists ? this.int(seedC, 0, 0xffffffff, 'a seed') ?? 1 : 1;
+    const seed = seedC.exists ? this.intField(seedC, TOP_FIELDS.seed!) ?? numDefault(TOP_FIELDS.seed) : numDefault(TOP_FIELDS.seed);
     const domains = this.domains(root.get('domains'));
     const steps = this.steps(root.get('steps'));
     if (this.problems.length > 0) throw new ScenarioInputError(this.problems);
@@ -125,12 +143,28 @@ class Compiler {
     return undefined;
   }
 
+  /** A whole number in the field's range on this hypervisor, named as the field says. */
+  intField(c: Cursor, f: Field, what = f.what ?? 'a number'): number | undefined {
+    return this.int(c, ...intRange(f, this.xenVersion), what);
+  }
+
+  /**
+   * A number-like key of a mapping read as its field says: the value written,
+   * else the field's default (pointing at the mapping), else undefined.
+   */
+  numField(c: Cursor, key: string, fields: Fields): NumArg | undefined {
+    const f = fields[key]!;
+    if (f.kind.t !== 'num') throw new TypeError(`${key} is not a number field`);
+    if (c.has(key)) return this.num(c.get(key), f.kind.kind);
+    return typeof f.default === 'number' ? { value: f.default, pos: c.pos(), path: `${c.path}.${key}` } : undefined;
+  }
+
   xen(c: Cursor): XenVersion {
     if (!c.exists) return '4';
     const v = c.scalar();
-    // YAML reads 2.0 as the number 2: accept it, and "2.0" / "4" as text.
-    if (v === 2 || v === '2.0' || v === '2') return '2.0';
-    if (v === 4 || v === '4') return '4';
+    // YAML reads 2.0 as the number 2: each version has its spellings.
+    const version = XEN_VERSIONS.find((x) => x.spellings.includes(v as string | number));
+    if (version !== undefined) return version.mode;
     this.problem(c, `expected the Xen version, "2.0" (the 2004 control interface) or "4" (today's), found ${c.describe()}`);
     return '4';
   }
@@ -138,8 +172,8 @@ class Compiler {
   abi(c: Cursor): Abi {
     if (!c.exists) return '2l';
     const v = c.scalar();
-    if (v === '2l' || v === 'fifo') return v;
-    this.problem(c, `expected the event ABI, 2l or fifo, found ${c.describe()}`, typeof v === 'string' ? didYouMean(v, ['2l', 'fifo']) : undefined);
+    if (typeof v === 'string' && ABI_NAMES.includes(v)) return v as Abi;
+    this.problem(c, `expected the event ABI, ${ABI_NAMES.join(' or ')}, found ${c.describe()}`, typeof v === 'string' ? didYouMean(v, ABI_NAMES) : undefined);
     return '2l';
   }
 
@@ -147,7 +181,7 @@ class Compiler {
     const v = c.scalar();
     if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
     if (typeof v === 'string') {
-      const m = /^\s*(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s)\s*$/.exec(v);
+      const m = DURATION.exec(v);
       if (m) {
         const ns = Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!);
         if (Number.isSafeInteger(ns)) return ns;
@@ -163,11 +197,10 @@ class Compiler {
     let bytes: number | undefined;
     if (typeof v === 'number' && v > 0) bytes = v * 2 ** 20;
     else if (typeof v === 'string') {
-      const m = /^\s*(\d+)\s*(KiB|MiB|GiB)\s*$/.exec(v);
-      if (m) bytes = Number(m[1]) * { KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30 }[m[2] as 'KiB' | 'MiB' | 'GiB'];
+      const m = MEMORY.exec(v);
+      if (m) bytes = Number(m[1]) * MEMORY_UNITS[m[2]!]!;
     }
-    const min = FIRST_FREE_GFN * 4096;
-    if (bytes !== undefined && Number.isInteger(bytes / 4096) && bytes >= min && bytes <= 2 ** 40) return bytes / 4096;
+    if (bytes !== undefined && Number.isInteger(bytes / 4096) && bytes >= MEMORY_MIN_BYTES && bytes <= MEMORY_MAX_BYTES) return bytes / 4096;
     this.problem(c, `expected memory such as 64MiB or 1GiB (at least 4MiB, whole pages), found ${c.describe()}`);
     return undefined;
   }
@@ -175,7 +208,7 @@ class Compiler {
   /** A `$name` reference, checked against the saves before it. */
   ref(c: Cursor, text: string): NumArg | undefined {
     const name = text.slice(1);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    if (!REF.test(text)) {
       this.problem(c, `"${text}" is not a valid $name (letters, digits and _)`);
       return undefined;
     }
@@ -187,7 +220,7 @@ class Compiler {
   }
 
   /** A number of the given kind: literal, name (domain, DOMID_*, VIRQ_*, GNTMAP_*), or $ref. */
-  num(c: Cursor, kind: ArgKind | 'port' | 'any'): NumArg | undefined {
+  num(c: Cursor, kind: NumKind): NumArg | undefined {
     const v = c.scalar();
     const at = { pos: c.pos(), path: c.path };
     if (typeof v === 'string' && v.startsWith('$')) return this.ref(c, v);
@@ -200,51 +233,50 @@ class Compiler {
         this.problem(c, `expected a whole number, found ${c.describe()}`);
         return undefined;
       }
-      const limits: Partial<Record<string, [number, number]>> = { domid: [0, 0xffff], u16: [0, 0xffff], shutdown_reason: [0, 0xff], u32: [-(2 ** 31), 2 ** 32 - 1], port: [-(2 ** 31), 2 ** 32 - 1], virq: [-(2 ** 31), 2 ** 32 - 1], u64: [0, Number.MAX_SAFE_INTEGER] };
-      const lim = limits[kind];
-      if (lim !== undefined && (v < lim[0] || v > lim[1])) {
-        this.problem(c, `expected a ${kind === 'domid' ? 'domain id (16 bits)' : kind} value from ${lim[0]} to ${lim[1]}, found ${v}`);
+      const k = NUM_KINDS[kind];
+      if (k.min !== undefined && k.max !== undefined && (v < k.min || v > k.max)) {
+        this.problem(c, `expected a ${k.label} value from ${k.min} to ${k.max}, found ${v}`);
         return undefined;
       }
       return { ...at, value: kind === 'u32' || kind === 'port' || kind === 'virq' ? v >>> 0 : v };
     }
     if (typeof v === 'string') {
       if (kind === 'domid') {
-        const id = this.domainIds.get(v) ?? DOMID_NAMES[v];
+        const id = this.domainIds.get(v) ?? DOMID_BY_NAME.get(v);
         if (id !== undefined) return { ...at, value: id };
-        this.problem(c, `unknown domain "${v}"`, didYouMean(v, [...this.domainIds.keys(), ...Object.keys(DOMID_NAMES)]) ?? `domains are: ${[...this.domainIds.keys()].join(', ')}`);
+        this.problem(c, `unknown domain "${v}"`, didYouMean(v, [...this.domainIds.keys(), ...DOMID_BY_NAME.keys()]) ?? `domains are: ${[...this.domainIds.keys()].join(', ')}`);
         return undefined;
       }
       if (kind === 'virq') {
         const old = this.xenVersion === '2.0';
         const n = old ? xen2.virqByName(v) : virqByName(v);
         if (n !== undefined) return { ...at, value: n };
-        const names = (old ? xen2.VIRQS : VIRQS).map((x) => x.name);
+        const names = onXen(VIRQ_NAMES, this.xenVersion).map((x) => x.name);
         this.problem(c, `unknown VIRQ "${v}"${old ? ' in Xen 2.0.0' : ''}`, didYouMean(v, names) ?? `VIRQs are: ${names.join(', ')}`);
         return undefined;
       }
       if (kind === 'gnttab_flags') return this.flags(c, v);
       if (kind === 'shutdown_reason') {
-        const names = this.xenVersion === '2.0' ? xen2.XEN2_SHUTDOWN_REASON_NAMES : SHUTDOWN_REASONS;
-        const n = names.indexOf(v);
-        if (n >= 0) return { ...at, value: n };
+        const reasons = onXen(SHUTDOWN_REASON_NAMES, this.xenVersion);
+        const names = reasons.map((r) => r.name);
+        const n = reasons.find((r) => r.name === v)?.value;
+        if (n !== undefined) return { ...at, value: n };
         this.problem(c, `unknown shutdown reason "${v}"`, didYouMean(v, names) ?? `reasons are: ${names.join(', ')} (or a code 0..255)`);
         return undefined;
       }
     }
     if (kind === 'gnttab_flags' && c.isSeq()) return this.flags(c, c.items().map((i) => String(i.scalar())).join('|'));
-    this.problem(c, `expected ${kindWords(kind)}, found ${c.describe()}`);
+    this.problem(c, `expected ${NUM_KINDS[kind].words}, found ${c.describe()}`);
     return undefined;
   }
 
   private flags(c: Cursor, text: string): NumArg | undefined {
     let value = 0;
     for (const part of text.split('|').map((s) => s.trim())) {
-      const n = (grant as unknown as Record<string, unknown>)[part];
-      if ((part.startsWith('GNTMAP_') || part.startsWith('GNTCOPY_')) && typeof n === 'number') value |= n;
+      const n = GRANT_FLAG_VALUES.get(part);
+      if (n !== undefined) value |= n;
       else {
-        const names = Object.keys(grant).filter((k) => k.startsWith('GNTMAP_') || k.startsWith('GNTCOPY_'));
-        this.problem(c, `unknown flag "${part}"`, didYouMean(part, names) ?? `flags are: ${names.join(', ')}`);
+        this.problem(c, `unknown flag "${part}"`, didYouMean(part, GRANT_FLAG_NAMES) ?? `flags are: ${GRANT_FLAG_NAMES.join(', ')}`);
         return undefined;
       }
     }
@@ -265,22 +297,23 @@ class Compiler {
         continue;
       }
       this.unknownKeys(d, DOMAIN_KEYS, 'a domain');
-      const name = this.string(d.get('name'), 'a domain name');
+      const name = this.string(d.get('name'), DOMAIN_FIELDS.name!.what!);
       if (name === undefined) continue;
-      if (this.domainIds.has(name) || name in DOMID_NAMES || /^\d/.test(name)) {
+      if (this.domainIds.has(name) || DOMID_BY_NAME.has(name) || !DOMAIN_NAME.test(name)) {
         this.problem(d.get('name'), `domain name "${name}" is ${this.domainIds.has(name) ? 'used twice' : 'reserved'}`);
         continue;
       }
       this.domainIds.set(name, i);
       const vc = d.get('vcpus');
-      const maxVcpus = this.xenVersion === '2.0' ? xen2.MAX_VIRT_CPUS : XEN_LEGACY_MAX_VCPUS;
-      const vcpus = vc.exists ? this.int(vc, 1, maxVcpus, this.xenVersion === '2.0' ? 'vCPUs (Xen 2.0.0 has one per domain)' : 'a number of vCPUs') ?? 1 : 1;
+      const vcpuField = DOMAIN_FIELDS.vcpus!;
+      const vcpus = vc.exists ? this.intField(vc, vcpuField, this.xenVersion === '2.0' ? 'vCPUs (Xen 2.0.0 has one per domain)' : vcpuField.what) ?? numDefault(vcpuField) : numDefault(vcpuField);
       const pirqs: number[] = [];
       const pc = d.get('pirqs');
       if (pc.exists) {
         if (!pc.isSeq()) this.problem(pc, `expected a list of PIRQ numbers, found ${pc.describe()}`);
+        const pirqField = itemOf(DOMAIN_FIELDS.pirqs!);
         for (const p of pc.items()) {
-          const n = this.int(p, 0, 0xffff, 'a PIRQ number');
+          const n = this.intField(p, pirqField);
           if (n !== undefined) pirqs.push(n);
         }
       }
@@ -290,8 +323,8 @@ class Compiler {
       let kernel: KernelName = 'default';
       if (kc.exists) {
         const k = kc.scalar();
-        if (typeof k === 'string' && KERNELS.includes(k)) kernel = k as KernelName;
-        else this.problem(kc, `unknown kernel ${kc.describe()}`, didYouMean(String(k), KERNELS) ?? `kernels are: ${KERNELS.join(', ')}`);
+        if (typeof k === 'string' && KERNEL_NAMES.includes(k)) kernel = k as KernelName;
+        else this.problem(kc, `unknown kernel ${kc.describe()}`, didYouMean(String(k), KERNEL_NAMES) ?? `kernels are: ${KERNEL_NAMES.join(', ')}`);
         if (kernel === 'plan9' && this.xenVersion !== '2.0') this.problem(kc, 'the plan9 kernel boots on Xen 2.0', 'add xen: "2.0" to the scenario');
         if (kernel === 'plan9' && i === 0) this.problem(kc, 'dom0 runs xend, not plan9', 'give plan9 to a guest');
         if (kernel === 'minios' && this.xenVersion === '2.0') this.problem(kc, 'the minios kernel boots on a modern Xen: its console and xenstore rings come from the toolstack (xenstored, xenconsoled), which Xen 2.0 does not have', 'remove xen: "2.0" (Xen 2.0 guests use kernel: plan9)');
@@ -306,12 +339,12 @@ class Compiler {
         vcpus,
         pirqs,
         memoryPages,
-        cmdline: cc.exists ? this.string(cc, 'a command line') ?? '' : '',
+        cmdline: cc.exists ? this.string(cc, DOMAIN_FIELDS.cmdline!.what!) ?? '' : '',
         devices: this.devices(d.get('devices'), i, kernel),
         pos: d.pos(),
       };
       if (xc.exists && this.xenVersion === '2.0') this.problem(xc, 'Xen 2.0.0 has no per-domain port limit (every domain has ports 0..1023)', 'remove max_evtchn_port');
-      const maxPort = xc.exists && this.xenVersion !== '2.0' ? this.int(xc, 1, 0x7fffffff, 'max_evtchn_port') : undefined;
+      const maxPort = xc.exists && this.xenVersion !== '2.0' ? this.intField(xc, DOMAIN_FIELDS.max_evtchn_port!) : undefined;
       out.push(maxPort === undefined ? spec : { ...spec, maxEvtchnPort: maxPort });
     }
     return out;
@@ -346,12 +379,12 @@ class Compiler {
       }
       this.unknownKeys(b, BLOCK_KEYS, 'a disk');
       const sc = b.get('sectors');
-      const sectors = sc.exists ? this.int(sc, 1, MAX_DISK_SECTORS, 'a number of 512-byte sectors') ?? 1 : 128;
+      const sectors = sc.exists ? this.intField(sc, BLOCK_FIELDS.sectors!) ?? 1 : numDefault(BLOCK_FIELDS.sectors);
       const cc = b.get('content');
-      const content = cc.exists ? this.string(cc, 'the text at the start of the disk') ?? '' : '';
+      const content = cc.exists ? this.string(cc, BLOCK_FIELDS.content!.what!) ?? '' : '';
       if (utf8(content).length > sectors * 512) this.problem(cc, `the content is ${utf8(content).length} bytes: more than the disk's ${sectors * 512}`);
       const rc = b.get('readonly');
-      const readonly = rc.exists ? this.bool(rc, 'true or false') ?? false : false;
+      const readonly = rc.exists ? this.bool(rc, BLOCK_FIELDS.readonly!.what!) ?? false : BLOCK_FIELDS.readonly!.default === true;
       block.push({ devid: XVD_DEVID(n), sectors, content, readonly, pos: b.pos() });
     }
     for (const [n, v] of list('network', 'interfaces such as {} or { mac: "00:16:3e:00:01:00" }').entries()) {
@@ -364,8 +397,8 @@ class Compiler {
       // libxl's default MAC: Xen's OUI 00:16:3e and three bytes of its own; ours are the domid and the index.
       let mac = `00:16:3e:00:${hex2(domid)}:${hex2(n)}`;
       if (mc.exists) {
-        const m = this.string(mc, 'a MAC address');
-        if (m !== undefined && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(m) && (parseInt(m.slice(0, 2), 16) & 1) === 0) mac = m.toLowerCase();
+        const m = this.string(mc, NETWORK_FIELDS.mac!.what!);
+        if (m !== undefined && UNICAST_MAC.test(m)) mac = m.toLowerCase();
         else if (m !== undefined) this.problem(mc, `expected a unicast MAC address such as 00:16:3e:00:01:00, found "${m}"`);
       }
       network.push({ devid: n, mac, pos: v.pos() });
@@ -399,7 +432,7 @@ class Compiler {
     if (actions.length !== 1) {
       const unknown = keys.filter((k) => !STEP_ACTIONS.includes(k) && !STEP_COMMON.includes(k));
       if (unknown.length > 0) this.unknownKeys(c, [...STEP_ACTIONS, ...STEP_COMMON], 'a step');
-      else if (actions.length === 0) this.problem(c, 'this step does nothing', `give it one of: op, check, run, ${LIFECYCLE.join(', ')}, ${LOCAL_ACTIONS.join(', ')}, virq, pirq, ring_*`);
+      else if (actions.length === 0) this.problem(c, 'this step does nothing', `give it one of: ${STEP_ACTIONS.filter((a) => !RING_STEPS.includes(a)).join(', ')}, ring_*`);
       else this.problem(c, `a step does one thing, found ${actions.join(' and ')}`, 'split it into several steps');
       return undefined;
     }
@@ -408,15 +441,20 @@ class Compiler {
     if (action === 'op') return this.hypercallStep(c, base);
     if (action === 'check') return this.checkStep(c, base);
     if (action === 'run') {
-      this.unknownKeys(c, ['run'], 'a run step');
+      this.unknownKeys(c, stepKeys('run'), 'a run step');
       const ns = this.duration(c.get('run'));
       return ns === undefined ? undefined : { ...base, kind: 'run', ns, label: `run ${String(c.get('run').scalar())}` };
     }
     if ((LIFECYCLE as readonly string[]).includes(action)) return this.lifecycleStep(c, base, action as LifecycleAction);
     if (action === 'virq' || action === 'pirq') return this.raiseStep(c, base, action);
     if (action === 'type') return this.typeStep(c, base);
-    if (action in RING_ACTIONS) return this.ringStep(c, base, action);
+    if (RING_STEPS.includes(action)) return this.ringStep(c, base, action);
     return this.localStep(c, base, action);
+  }
+
+  /** Whether a kind of step exists on the scenario's hypervisor. */
+  private onThisXen(step: StepSpec): boolean {
+    return step.xen === undefined || step.xen === this.xenVersion;
   }
 
   private asDomain(c: Cursor, what: string): NumArg | undefined {
@@ -443,13 +481,13 @@ class Compiler {
   }
 
   private hypercallStep(c: Cursor, base: { pos: Pos; path: string }): Step | undefined {
-    this.unknownKeys(c, ['as', 'vcpu', 'op', 'args', 'expect', 'save'], 'a hypercall step');
+    this.unknownKeys(c, stepKeys('op'), 'a hypercall step');
     const as = this.asDomain(c, 'a hypercall');
     const opC = c.get('op');
     const opName = opC.scalar();
     const op = typeof opName === 'string' ? this.ops.get(opName) : undefined;
     if (op === undefined) {
-      const other = typeof opName === 'string' && opsFor(this.xenVersion === '2.0' ? '4' : '2.0').has(opName);
+      const other = typeof opName === 'string' && opsOf(this.xenVersion === '2.0' ? '4' : '2.0').has(opName);
       const hint = other
         ? `${String(opName)} is not a Xen ${this.xenVersion === '2.0' ? '2.0.0' : '4'} op; Xen ${this.xenVersion === '2.0' ? '2.0.0' : '4'} has: ${[...this.ops.keys()].join(', ')}`
         : typeof opName === 'string' ? didYouMean(opName, this.ops.keys()) ?? `ops are: ${[...this.ops.keys()].join(', ')}` : undefined;
@@ -457,7 +495,8 @@ class Compiler {
       return undefined;
     }
     const vc = c.get('vcpu');
-    const vcpu = vc.exists ? this.int(vc, 0, XEN_LEGACY_MAX_VCPUS - 1, 'the calling vCPU') ?? 0 : 0;
+    const vcpuField = STEPS.get('op')!.keys.vcpu!;
+    const vcpu = vc.exists ? this.intField(vc, vcpuField) ?? numDefault(vcpuField) : numDefault(vcpuField);
     const args = this.args(c.get('args'), op);
     const expect = this.expectBlock(c.get('expect'));
     const save = this.saves(c.get('save'), op);
@@ -499,16 +538,16 @@ class Compiler {
       this.problem(c, `expected { ref | gmfn, domid, offset }, found ${c.describe()}`);
       return undefined;
     }
-    this.unknownKeys(c, ['ref', 'gmfn', 'domid', 'offset'], 'a copy side');
-    const domid = c.has('domid') ? this.num(c.get('domid'), 'domid') : { value: DOMID_NAMES.DOMID_SELF!, pos: c.pos(), path: `${c.path}.domid` };
-    const offset = c.has('offset') ? this.num(c.get('offset'), 'u16') : { value: 0, pos: c.pos(), path: `${c.path}.offset` };
-    const ref = c.has('ref') ? this.num(c.get('ref'), 'u32') : undefined;
-    const gmfn = c.has('gmfn') ? this.num(c.get('gmfn'), 'u64') : undefined;
-    if (ref === undefined && gmfn === undefined) {
+    this.unknownKeys(c, keysOf(COPY_SIDE_FIELDS), 'a copy side');
+    const domid = this.numField(c, 'domid', COPY_SIDE_FIELDS);
+    const offset = this.numField(c, 'offset', COPY_SIDE_FIELDS);
+    const ref = this.numField(c, 'ref', COPY_SIDE_FIELDS);
+    const gmfn = this.numField(c, 'gmfn', COPY_SIDE_FIELDS);
+    if (!c.has('ref') && !c.has('gmfn')) {
       this.problem(c, 'a copy side needs ref (with the GNTCOPY_*_gref flag) or gmfn');
       return undefined;
     }
-    if (domid === undefined || offset === undefined) return undefined;
+    if (domid === undefined || offset === undefined || (ref === undefined && gmfn === undefined)) return undefined;
     const side: CopySideArgs = { domid, offset };
     return { ...side, ...(ref ? { ref } : {}), ...(gmfn ? { gmfn } : {}) };
   }
@@ -549,8 +588,9 @@ class Compiler {
         const r = this.ref(c, v);
         return r === undefined ? undefined : { ...at, scalar: r };
       }
-      if (key === 'ret') {
-        const m = /^-?(E[A-Z0-9]+)$/.exec(v);
+      const names = key === undefined ? undefined : EXPECT_KEY_KINDS.get(key);
+      if (names === 'errno') {
+        const m = ERRNO.exec(v);
         const n = m ? errnoByName(m[1]!) : undefined;
         if (n === undefined) {
           this.problem(c, `expected ret as 0, a number or an errno such as -EINVAL, found ${c.describe()}`, didYouMean(v.replace(/^-/, ''), Object.values(ERRNO_NAMES)));
@@ -558,19 +598,15 @@ class Compiler {
         }
         return { ...at, scalar: { ...at, value: -n } };
       }
-      if (key === 'status' && v.startsWith('GNTST_')) {
+      if (names === 'gntst' && v.startsWith('GNTST_')) {
         if (gntstByName(v) === undefined) {
           this.problem(c, `unknown grant status "${v}"`, didYouMean(v, Object.values(GNTST_NAMES)));
           return undefined;
         }
         return { ...at, scalar: v };
       }
-      if (key === 'dom' || key === 'domid' || key === 'remote_dom') {
-        const n = this.num(c, 'domid');
-        return n === undefined ? undefined : { ...at, scalar: n };
-      }
-      if (key === 'virq') {
-        const n = this.num(c, 'virq');
+      if (names === 'domid' || names === 'virq') {
+        const n = this.num(c, names);
         return n === undefined ? undefined : { ...at, scalar: n };
       }
       return { ...at, scalar: v };
@@ -594,7 +630,7 @@ class Compiler {
         continue;
       }
       const name = e.value.scalar();
-      if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      if (typeof name !== 'string' || !SAVE_NAME.test(name)) {
         this.problem(e.value, `expected a name to save under (letters, digits, _), found ${e.value.describe()}`);
         continue;
       }
@@ -605,7 +641,7 @@ class Compiler {
   }
 
   private checkStep(c: Cursor, base: { pos: Pos; path: string }): Step | undefined {
-    this.unknownKeys(c, ['check'], 'a check step');
+    this.unknownKeys(c, stepKeys('check'), 'a check step');
     const k = c.get('check');
     if (!k.isMap()) {
       this.problem(k, `expected { domain, port, ... } or { domain, vcpu, ... }, found ${k.describe()}`);
@@ -615,7 +651,7 @@ class Compiler {
     if (k.has('console')) {
       this.unknownKeys(k, CONSOLE_CHECK_KEYS, 'a console check');
       const domain = this.domainRef(k.get('domain'));
-      const text = this.string(k.get('console'), 'text the console should contain');
+      const text = this.string(k.get('console'), CHECKS.console.console!.what!);
       if (domain === undefined || text === undefined) return undefined;
       const checks = new Map<string, ExpectNode>([['console', { pos: k.get('console').pos(), path: k.get('console').path, scalar: text }]]);
       return { ...base, kind: 'check', domain, checks, label: `check ${String(k.get('domain').scalar())} console` };
@@ -636,15 +672,16 @@ class Compiler {
     for (const e of k.entries()) {
       if (e.key === 'domain' || e.key === 'port' || (!hasPort && e.key === 'vcpu')) continue;
       const v = e.value;
-      if (['pending', 'masked', 'linked', 'upcall_pending', 'upcall_mask'].includes(e.key) && typeof v.scalar() !== 'boolean') {
+      const kind = CHECK_KINDS.get(e.key);
+      if (kind === 'bool' && typeof v.scalar() !== 'boolean') {
         this.problem(v, `expected ${e.key}: true or false, found ${v.describe()}`);
         continue;
       }
-      if (e.key === 'state' && !(ECS_NAMES as readonly string[]).includes(String(v.scalar()))) {
-        this.problem(v, `expected a port state (${ECS_NAMES.join(', ')}), found ${v.describe()}`, didYouMean(String(v.scalar()), ECS_NAMES));
+      if (kind === 'choice' && !PORT_STATE_NAMES.includes(String(v.scalar()))) {
+        this.problem(v, `expected a port state (${PORT_STATE_NAMES.join(', ')}), found ${v.describe()}`, didYouMean(String(v.scalar()), PORT_STATE_NAMES));
         continue;
       }
-      if ((e.key === 'pending_sel' || e.key === 'ready') && !v.isSeq()) {
+      if (kind === 'list' && !v.isSeq()) {
         this.problem(v, `expected ${e.key} as a list of set bits, e.g. [0], found ${v.describe()}`);
         continue;
       }
@@ -658,16 +695,18 @@ class Compiler {
   }
 
   private lifecycleStep(c: Cursor, base: { pos: Pos; path: string }, action: LifecycleAction): Step | undefined {
-    this.unknownKeys(c, [action, 'expect', ...(action === 'shutdown' && this.xenVersion === '2.0' ? ['save'] : [])], `a ${action} step`);
+    const spec = STEPS.get(action)!;
+    const keys = stepKeys(action, this.xenVersion);
+    this.unknownKeys(c, keys, `a ${action} step`);
     const v = c.get(action);
     let domainC = v;
     let reason: LifecycleReason | undefined;
     if (v.isMap()) {
-      this.unknownKeys(v, action === 'shutdown' ? ['domain', 'reason'] : ['domain'], `a ${action} step`);
+      this.unknownKeys(v, keysOf(actionFields(action)), `a ${action} step`);
       domainC = v.get('domain');
       if (action === 'shutdown' && v.has('reason')) {
         // Xen 2.0: xend's reasons (xm shutdown; halt goes out as poweroff). Today: the hypervisor's.
-        const reasons: readonly string[] = this.xenVersion === '2.0' ? XEND_SHUTDOWN_REASONS : SHUTDOWN_REASONS;
+        const reasons = onXen(LIFECYCLE_REASON_NAMES, this.xenVersion).map((r) => r.name);
         const r = v.get('reason').scalar();
         if (typeof r === 'string' && reasons.includes(r)) reason = r as LifecycleReason;
         else this.problem(v.get('reason'), `expected a shutdown reason (${reasons.join(', ')}), found ${v.get('reason').describe()}`, typeof r === 'string' ? didYouMean(r, reasons) : undefined);
@@ -675,7 +714,7 @@ class Compiler {
     }
     const domain = this.domainRef(domainC);
     const expect = this.expectBlock(c.get('expect'));
-    const save = c.has('save') ? this.saves(c.get('save'), undefined, ['ret', 'id']) : undefined;
+    const save = c.has('save') && keys.includes('save') ? this.saves(c.get('save'), undefined, stepResults(spec, this.xenVersion)) : undefined;
     if (domain === undefined) return undefined;
     const via = action === 'shutdown' && this.xenVersion === '2.0' ? ' via xend' : '';
     const step: Step = { ...base, kind: 'lifecycle', action, domain, label: `${action} ${String(domainC.scalar())}${reason ? ` ${reason}` : ''}${via}`, ...(reason ? { reason } : action === 'shutdown' ? { reason: 'poweroff' as const } : {}) };
@@ -684,31 +723,33 @@ class Compiler {
 
   /** Console input: `type: { domain, text }`, typed at the domain's console. */
   private typeStep(c: Cursor, base: { pos: Pos; path: string }): Step | undefined {
-    this.unknownKeys(c, ['type'], 'a type step');
+    this.unknownKeys(c, stepKeys('type'), 'a type step');
     const v = c.get('type');
+    const fields = actionFields('type');
     if (!v.isMap()) {
-      this.problem(v, `expected { domain, text }, found ${v.describe()}`);
+      this.problem(v, `expected { ${keysOf(fields).join(', ')} }, found ${v.describe()}`);
       return undefined;
     }
-    this.unknownKeys(v, ['domain', 'text'], 'a type step');
+    this.unknownKeys(v, keysOf(fields), 'a type step');
     const domain = this.domainRef(v.get('domain'));
-    const text = typeof v.get('text').scalar() === 'string' ? (v.get('text').scalar() as string) : this.string(v.get('text'), 'the text typed');
+    const text = typeof v.get('text').scalar() === 'string' ? (v.get('text').scalar() as string) : this.string(v.get('text'), fields.text!.what!);
     if (domain === undefined || text === undefined) return undefined;
     return { ...base, kind: 'type', domain, text, label: `type ${JSON.stringify(text)} at ${String(v.get('domain').scalar())}'s console` };
   }
 
   private raiseStep(c: Cursor, base: { pos: Pos; path: string }, action: 'virq' | 'pirq'): Step | undefined {
-    this.unknownKeys(c, [action], `a ${action} step`);
+    this.unknownKeys(c, stepKeys(action), `a ${action} step`);
     const v = c.get(action);
+    const fields = actionFields(action);
     if (!v.isMap()) {
-      this.problem(v, action === 'virq' ? `expected { domain, virq, vcpu }, found ${v.describe()}` : `expected { domain, pirq }, found ${v.describe()}`);
+      this.problem(v, `expected { ${keysOf(fields).join(', ')} }, found ${v.describe()}`);
       return undefined;
     }
-    this.unknownKeys(v, action === 'virq' ? ['domain', 'virq', 'vcpu'] : ['domain', 'pirq'], `a ${action} step`);
+    this.unknownKeys(v, keysOf(fields), `a ${action} step`);
     const domain = this.domainRef(v.get('domain'));
     if (action === 'virq') {
       const virq = this.num(v.get('virq'), 'virq');
-      const vcpu = v.has('vcpu') ? this.num(v.get('vcpu'), 'u32') : { value: 0, pos: v.pos(), path: `${v.path}.vcpu` };
+      const vcpu = this.numField(v, 'vcpu', fields);
       if (domain === undefined || virq === undefined || vcpu === undefined) return undefined;
       return { ...base, kind: 'virq', domain, virq, vcpu, label: `Xen raises ${String(v.get('virq').scalar())} in ${String(v.get('domain').scalar())}` };
     }
@@ -718,11 +759,11 @@ class Compiler {
   }
 
   private localStep(c: Cursor, base: { pos: Pos; path: string }, action: string): Step | undefined {
-    if (this.xenVersion === '2.0' && (action === 'grant_access' || action === 'end_access')) {
+    if (!this.onThisXen(STEPS.get(action)!)) {
       this.problem(c, `${action} needs grant tables, which this Xen 2.0.0 model does not have`, 'use xen: "4"');
       return undefined;
     }
-    this.unknownKeys(c, ['as', action, 'expect'], `a ${action} step`);
+    this.unknownKeys(c, stepKeys(action), `a ${action} step`);
     const as = this.asDomain(c, `"${action}"`);
     const v = c.get(action);
     const expect = this.expectBlock(c.get('expect'));
@@ -734,25 +775,27 @@ class Compiler {
     }
     if (action === 'upcall_mask') {
       if (!v.isMap()) {
-        this.problem(v, `expected { vcpu, value }, found ${v.describe()}`);
+        this.problem(v, `expected { ${keysOf(actionFields(action)).join(', ')} }, found ${v.describe()}`);
         return undefined;
       }
-      this.unknownKeys(v, ['vcpu', 'value'], 'upcall_mask');
-      const vcpu = v.has('vcpu') ? this.num(v.get('vcpu'), 'u32') : { value: 0, pos: v.pos(), path: `${v.path}.vcpu` };
-      const value = this.bool(v.get('value'), 'value');
+      const fields = actionFields(action);
+      this.unknownKeys(v, keysOf(fields), 'upcall_mask');
+      const vcpu = this.numField(v, 'vcpu', fields);
+      const value = this.bool(v.get('value'), fields.value!.what!);
       if (as === undefined || vcpu === undefined || value === undefined) return undefined;
       return withExtras({ ...base, kind: 'upcall_mask', as, vcpu, value, label: `${who} upcall_mask vcpu ${vcpu.value ?? '?'} = ${value}` }, expect, undefined);
     }
     if (action === 'grant_access') {
+      const fields = actionFields(action);
       if (!v.isMap()) {
-        this.problem(v, `expected { ref, domid, frame, readonly }, found ${v.describe()}`);
+        this.problem(v, `expected { ${keysOf(fields).join(', ')} }, found ${v.describe()}`);
         return undefined;
       }
-      this.unknownKeys(v, ['ref', 'domid', 'frame', 'readonly'], 'grant_access');
+      this.unknownKeys(v, keysOf(fields), 'grant_access');
       const ref = this.num(v.get('ref'), 'u32');
       const domid = this.num(v.get('domid'), 'domid');
       const frame = this.num(v.get('frame'), 'u64');
-      const readonly = v.has('readonly') ? this.bool(v.get('readonly'), 'readonly') : false;
+      const readonly = v.has('readonly') ? this.bool(v.get('readonly'), fields.readonly!.what!) : fields.readonly!.default === true;
       if (as === undefined || ref === undefined || domid === undefined || frame === undefined || readonly === undefined) return undefined;
       return withExtras({ ...base, kind: 'grant_access', as, ref, domid, frame, readonly, label: `${who} grants ref ${ref.value ?? '?'} to ${String(v.get('domid').scalar())}` }, expect, undefined);
     }
@@ -762,36 +805,38 @@ class Compiler {
   }
 
   private ringStep(c: Cursor, base: { pos: Pos; path: string }, action: string): Step | undefined {
-    if (this.xenVersion === '2.0') {
+    const spec = STEPS.get(action)!;
+    if (!this.onThisXen(spec)) {
       this.problem(c, `${action} needs ring.h rings on granted pages, which this Xen 2.0.0 model does not have`, 'use xen: "4"');
       return undefined;
     }
-    const spec = RING_ACTIONS[action]!;
-    const out = { init: ['size'], attach: ['size'], request: ['produced'], push: ['notify'], consume: ['consumed'], respond: ['produced'], final_check: ['work'] }[spec.action];
-    this.unknownKeys(c, ['as', action, 'expect', 'save'], `a ${action} step`);
+    this.unknownKeys(c, stepKeys(action), `a ${action} step`);
     const as = this.asDomain(c, `"${action}"`);
     const v = c.get(action);
+    const fields = actionFields(action);
+    const keys = keysOf(fields);
     if (!v.isMap()) {
-      this.problem(v, `expected { ${spec.keys.join(', ')} }, found ${v.describe()}`);
+      this.problem(v, `expected { ${keys.join(', ')} }, found ${v.describe()}`);
       return undefined;
     }
-    this.unknownKeys(v, spec.keys, action);
-    const ring = this.string(v.get('ring'), 'a ring name');
+    this.unknownKeys(v, keys, action);
+    const ring = this.string(v.get('ring'), fields.ring!.what!);
     const args = new Map<string, NumArg>();
-    for (const key of spec.keys) {
-      if (key === 'ring') continue;
+    for (const [key, f] of Object.entries(fields)) {
+      if (f.kind.t !== 'num') continue;
       const a = v.get(key);
       if (!a.exists) {
-        if (spec.required.includes(key)) this.problem(v, `${action} needs "${key}"`);
+        if (f.required === true) this.problem(v, `${action} needs "${key}"`);
+        else if (typeof f.default === 'number') args.set(key, { value: f.default, pos: v.pos(), path: a.path });
         continue;
       }
-      const n = this.num(a, key === 'notify_port' ? 'port' : 'u64');
+      const n = this.num(a, f.kind.kind);
       if (n !== undefined) args.set(key, n);
     }
     const expect = this.expectBlock(c.get('expect'));
-    const save = this.saves(c.get('save'), undefined, ['ret', ...out]);
+    const save = this.saves(c.get('save'), undefined, stepResults(spec, this.xenVersion));
     if (as === undefined || ring === undefined) return undefined;
-    return withExtras({ ...base, kind: 'ring', as, action: spec.action, ring, args, label: `${String(c.get('as').scalar())} ${action} ${ring}` }, expect, save);
+    return withExtras({ ...base, kind: 'ring', as, action: spec.ring!, ring, args, label: `${String(c.get('as').scalar())} ${action} ${ring}` }, expect, save);
   }
 }
 
@@ -806,21 +851,6 @@ function withExtras(step: Step, expect: ExpectNode | undefined, save: readonly S
 function argWords(v: ArgValue): string {
   if (!('pos' in v)) return '{…}';
   return v.value !== undefined ? String(v.value) : `$${v.ref ?? '?'}`;
-}
-
-function kindWords(kind: string): string {
-  switch (kind) {
-    case 'domid':
-      return 'a domain: a name, an id or DOMID_SELF';
-    case 'virq':
-      return 'a VIRQ number or name such as VIRQ_TIMER';
-    case 'gnttab_flags':
-      return 'flags: a number or names such as GNTMAP_host_map|GNTMAP_readonly';
-    case 'shutdown_reason':
-      return 'a shutdown reason: poweroff, reboot, suspend or a code 0..255';
-    default:
-      return 'a whole number or a $name';
-  }
 }
 
 /** Parses and checks a scenario; throws ScenarioInputError listing every problem. */

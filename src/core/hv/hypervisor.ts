@@ -416,9 +416,14 @@ export class Hypervisor {
 
   runUntil(t: number): void {
     const q = this.queue;
-    while (q.size > 0 && q.peekTime() <= t) this.dispatchNext();
+    const trace = this.trace;
+    while (q.size > 0 && q.peekTime() <= t) {
+      this.dispatchNext();
+      // A long run hands over each chunk as it fills, so subscribers (files, exports) keep memory flat.
+      if (trace.waiting.length !== 0) trace.flush();
+    }
     if (t > this.now) this.now = t;
-    this.trace.flush();
+    trace.flush();
   }
 
   /** Delivers the next queued event, advancing the clock to it; false when nothing is queued. */

@@ -171,8 +171,8 @@ export class Trace {
   on = false;
   /** The chunk being written. */
   chunk = new TraceChunk(0);
-  /** Full chunks not yet handed to subscribers; the first may be partly delivered. */
-  private readonly waiting: TraceChunk[] = [];
+  /** Full chunks not yet handed to subscribers; the first may be partly delivered. The machine flushes between events when there are some. */
+  readonly waiting: TraceChunk[] = [];
   private delivered = 0;
   private readonly subscribers: TraceSubscriber[] = [];
   /** Set by the machine: the virtual time stamped on each record. */

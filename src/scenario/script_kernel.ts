@@ -1,0 +1,204 @@
+/**
+ * A guest kernel written in a scenario's TypeScript: the default kernel
+ * (upcalls on at boot, Linux's dispatch loop, deliveries counted) whose boot,
+ * event, timer and console-input hooks call out to the script through
+ * `ScriptHandlers`. What the script may do back is the narrow guest API below
+ * (hypercalls by name with Xen's argument names, send, mask bits, console
+ * output, virtual time, a seeded PRNG). Where the script runs (a QuickJS
+ * sandbox, in src/host) is not this layer's business.
+ */
+import { DOMID_NAMES, SHUTDOWN_REASONS } from '../core/abi/domid.js';
+import { virqByName } from '../core/abi/evtchn.js';
+import * as grant from '../core/abi/grant.js';
+import { XEN2_SHUTDOWN_REASON_NAMES, virqByName as virqByNameXen2 } from '../core/abi/xen2.js';
+import { DefaultKernel, type EventAbi } from '../core/guest/kernel.js';
+import type { Domain } from '../core/hv/domain.js';
+import { hypercall, type OpSpec, type ResolvedArgs } from '../core/hv/hypercall.js';
+import { opsFor } from '../core/hv/hypercall_xen2.js';
+import type { Hypervisor } from '../core/hv/hypervisor.js';
+import { Prng } from '../core/sim/prng.js';
+import { utf8, utf8Decode } from '../core/util/bytes.js';
+import { didYouMean } from './errors.js';
+
+/**
+ * The script's side of a custom kernel, implemented by the host. Each call
+ * runs the script's handler for this kernel's domain; a handler that fails
+ * throws (a ScriptError), which stops the run.
+ */
+export interface ScriptHandlers {
+  /** Which optional handlers the script defined: the others cost no call. */
+  readonly defined: { readonly onEvent: boolean; readonly onTimer: boolean; readonly onConsoleInput: boolean };
+  boot(k: ScriptKernel): void;
+  event(k: ScriptKernel, port: number, vcpu: number): void;
+  timer(k: ScriptKernel, vcpu: number): void;
+  consoleInput(k: ScriptKernel, text: string): void;
+}
+
+/** A scenario script failed (threw, ran too long, used too much memory); `message` says where. */
+export class ScriptError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScriptError';
+  }
+}
+
+/** What a hypercall made by name gives the script: Xen's return value and its result fields. */
+export interface ScriptCallResult {
+  ret: number;
+  out: Record<string, unknown>;
+}
+
+/** A factory for the runner's `kernels` hook (RunOptions.kernels). */
+export function scriptKernel(kernelName: string, handlers: ScriptHandlers, abi: EventAbi = '2l') {
+  return (hv: Hypervisor, d: Domain, console?: (bytes: Uint8Array) => void): ScriptKernel => new ScriptKernel(hv, d, kernelName, handlers, abi, console);
+}
+
+export class ScriptKernel extends DefaultKernel {
+  private readonly opTable: ReadonlyMap<string, OpSpec>;
+  private prng: Prng | undefined;
+
+  constructor(
+    hv: Hypervisor,
+    d: Domain,
+    /** The name the script gave the kernel, for messages. */
+    readonly kernelName: string,
+    private readonly handlers: ScriptHandlers,
+    abi: EventAbi = '2l',
+    private readonly console?: (bytes: Uint8Array) => void,
+  ) {
+    super(hv, d, abi);
+    this.opTable = opsFor(d.xen);
+  }
+
+  override boot(): void {
+    super.boot();
+    this.handlers.boot(this);
+  }
+
+  /** After the default kernel counted the event: the script's onTimer for VIRQ_TIMER's port, else its onEvent. */
+  override onEvent(port: number, vcpu: number): void {
+    super.onEvent(port, vcpu);
+    const h = this.handlers;
+    if (h.defined.onTimer && port !== 0 && this.timerPort[vcpu] === port) h.timer(this, vcpu);
+    else if (h.defined.onEvent) h.event(this, port, vcpu);
+  }
+
+  /** Text typed at this domain's console (a `type` step, or a live console): the script's onConsoleInput. Returns the bytes taken. */
+  consoleInput(bytes: Uint8Array): number {
+    if (!this.handlers.defined.onConsoleInput) return 0;
+    this.handlers.consoleInput(this, utf8Decode(bytes));
+    return bytes.length;
+  }
+
+  // ---- the guest API the script calls ----
+
+  /** A hypercall by op name with Xen's argument names; names (domains, VIRQs, flags, reasons) are resolved as in the step form. */
+  hypercallByName(op: string, args: Readonly<Record<string, unknown>>, vcpu = 0): ScriptCallResult {
+    const spec = this.opTable.get(op);
+    if (spec === undefined) throw new Error(`no hypercall named "${op}"${this.d.xen === '2.0' ? ' in Xen 2.0.0' : ''} (${didYouMean(op, this.opTable.keys()) ?? `ops are: ${[...this.opTable.keys()].join(', ')}`})`);
+    this.checkVcpu(vcpu);
+    const r = hypercall(this.hv, this.d, spec, this.resolveArgs(spec, args), vcpu);
+    return { ret: r.ret, out: r.out ?? {} };
+  }
+
+  /** EVTCHNOP_send: 0 or a negative errno. */
+  sendPort(port: number, vcpu = 0): number {
+    this.checkVcpu(vcpu);
+    return this.send(whole(port, 'port'), vcpu);
+  }
+
+  print(text: string): void {
+    this.console?.(utf8(text));
+  }
+
+  /** A float in [0, 1) from this domain's own stream, seeded from the machine's seed: the same seed gives the same numbers. */
+  random(): number {
+    // Its own stream, so a script's draws do not shift the machine's upcall jitter.
+    this.prng ??= new Prng((this.hv.seed ^ Math.imul(this.d.domid + 1, 0x9e3779b9)) >>> 0);
+    return this.prng.nextU32() / 4294967296;
+  }
+
+  private checkVcpu(vcpu: number): void {
+    if (!Number.isInteger(vcpu) || this.d.vcpus[vcpu] === undefined) throw new RangeError(`${this.d.name} has no vCPU ${String(vcpu)} (it has ${this.d.vcpus.length})`);
+  }
+
+  private resolveArgs(spec: OpSpec, args: Readonly<Record<string, unknown>>): ResolvedArgs {
+    if (args === null || typeof args !== 'object' || Array.isArray(args)) throw new TypeError(`${spec.name}: the arguments are an object such as { port: 1 }`);
+    const names = Object.keys(spec.args);
+    for (const key of Object.keys(args)) {
+      if (!names.includes(key)) throw new TypeError(`${spec.name} has no argument "${key}" (${didYouMean(key, names) ?? (names.length === 0 ? 'it takes none' : `its arguments are: ${names.join(', ')}`)})`);
+    }
+    const out: Record<string, unknown> = {};
+    for (const [name, a] of Object.entries(spec.args)) {
+      if (a === undefined) continue;
+      const v = args[name];
+      if (v === undefined) {
+        if (a.default === undefined) throw new TypeError(`${spec.name} needs "${name}" (${a.doc})`);
+        out[name] = a.default;
+      } else out[name] = a.kind === 'copy_side' ? this.copySide(spec.name, name, v) : this.num(`${spec.name}: ${name}`, a.kind, v);
+    }
+    return out as ResolvedArgs;
+  }
+
+  private copySide(op: string, name: string, v: unknown): Record<string, number> {
+    if (v === null || typeof v !== 'object') throw new TypeError(`${op}: ${name} is { ref | gmfn, domid, offset }`);
+    const side = v as Record<string, unknown>;
+    const out: Record<string, number> = {};
+    for (const key of Object.keys(side)) if (!['ref', 'gmfn', 'domid', 'offset'].includes(key)) throw new TypeError(`${op}: ${name} has no field "${key}" (fields are: ref, gmfn, domid, offset)`);
+    if (side.ref !== undefined) out.ref = this.num(`${op}: ${name}.ref`, 'u32', side.ref);
+    if (side.gmfn !== undefined) out.gmfn = this.num(`${op}: ${name}.gmfn`, 'u64', side.gmfn);
+    out.domid = side.domid === undefined ? DOMID_NAMES.DOMID_SELF! : this.num(`${op}: ${name}.domid`, 'domid', side.domid);
+    out.offset = side.offset === undefined ? 0 : this.num(`${op}: ${name}.offset`, 'u16', side.offset);
+    return out;
+  }
+
+  private num(what: string, kind: string, v: unknown): number {
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) throw new TypeError(`${what}: expected a whole number, found ${String(v)}`);
+      return kind === 'u32' || kind === 'virq' ? v >>> 0 : v;
+    }
+    if (typeof v === 'boolean') throw new TypeError(`${what}: expected a number, found ${String(v)}`);
+    if (kind === 'gnttab_flags' && Array.isArray(v)) return this.num(what, kind, v.join('|'));
+    if (typeof v !== 'string') throw new TypeError(`${what}: expected a number, found ${v === null ? 'null' : typeof v}`);
+    const xen2 = this.d.xen === '2.0';
+    switch (kind) {
+      case 'domid': {
+        const id = DOMID_NAMES[v] ?? this.hv.domainByName(v)?.domid;
+        if (id === undefined) throw new TypeError(`${what}: unknown domain "${v}"`);
+        return id;
+      }
+      case 'virq': {
+        const n = xen2 ? virqByNameXen2(v) : virqByName(v);
+        if (n === undefined) throw new TypeError(`${what}: unknown VIRQ "${v}"${xen2 ? ' in Xen 2.0.0' : ''}`);
+        return n;
+      }
+      case 'gnttab_flags': {
+        let flags = 0;
+        for (const part of v.split('|').map((s) => s.trim())) {
+          const f = (grant as unknown as Record<string, unknown>)[part];
+          if (!/^GNT(MAP|COPY)_/.test(part) || typeof f !== 'number') throw new TypeError(`${what}: unknown flag "${part}"`);
+          flags |= f;
+        }
+        return flags;
+      }
+      case 'shutdown_reason': {
+        const names: readonly string[] = xen2 ? XEN2_SHUTDOWN_REASON_NAMES : SHUTDOWN_REASONS;
+        const n = names.indexOf(v);
+        if (n < 0) throw new TypeError(`${what}: unknown shutdown reason "${v}" (reasons are: ${names.join(', ')})`);
+        return n;
+      }
+      case 'ns': {
+        const m = /^\s*(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s)\s*$/.exec(v);
+        if (m === null) throw new TypeError(`${what}: expected a duration such as 1ms or a number of ns, found "${v}"`);
+        return Math.round(Number(m[1]) * { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 }[m[2] as 'ns']);
+      }
+      default:
+        throw new TypeError(`${what}: expected a number, found "${v}"`);
+    }
+  }
+}
+
+function whole(v: number, what: string): number {
+  if (!Number.isSafeInteger(v)) throw new TypeError(`${what}: expected a whole number, found ${String(v)}`);
+  return v;
+}

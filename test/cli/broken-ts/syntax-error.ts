@@ -1,0 +1,7 @@
+// A syntax error: reported with TypeScript's message and its position.
+import { scenario } from 'xenlab';
+
+export default scenario({
+  name: 'syntax',
+  domains: [{ name: 'dom0' }}],
+});
