@@ -98,6 +98,7 @@ describe('parseFilter: the tree', () => {
     const v = (text: string): unknown => (exprOf(text) as { value: unknown }).value;
     expect(v('frame==0x1f')).toEqual({ type: 'number', value: 31 });
     expect(v('ret==-22')).toEqual({ type: 'number', value: -22 });
+    expect(v('dom!=-0x10')).toEqual({ type: 'number', value: -16 });
     expect(v('t>1ms')).toEqual({ type: 'number', value: 1_000_000 });
     expect(v('t>=1.5us')).toEqual({ type: 'number', value: 1500 });
     expect(v('t<2s')).toEqual({ type: 'number', value: 2e9 });

@@ -64,7 +64,8 @@ const OPERATORS = ['==', '!=', '<=', '>=', '&&', '||', '<', '>', '~', '!', '(', 
 const COMPARE_OPS: ReadonlySet<string> = new Set(['==', '!=', '<', '<=', '>', '>=']);
 /** Near misses of an operator, and what was probably meant. */
 const LOOKALIKES: Readonly<Record<string, string>> = { '=': '==', '===': '==', '!==': '!=', '&': '&&', '|': '||', '=<': '<=', '=>': '>=', '=~': '~', '~=': '~' };
-const KEYWORDS: ReadonlyMap<string, string> = new Map([['and', '&&'], ['or', '||'], ['not', '!']]);
+/** Spellings of &&, || and ! (any case). */
+const KEYWORDS: ReadonlySet<string> = new Set(['and', 'or', 'not']);
 
 const DURATION_UNITS: Readonly<Record<string, number>> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 };
 const WORD = /[A-Za-z_][A-Za-z0-9_.-]*/y;
@@ -100,15 +101,17 @@ function lex(text: string, pos: number, regex = false): Token {
   while (pos < text.length && /\s/.test(text[pos]!)) pos++;
   if (pos >= text.length) return { kind: 'end', start: text.length, end: text.length, text: '' };
   const c = text[pos]!;
-  const at = (re: RegExp): string | undefined => {
-    re.lastIndex = pos;
+  const at = (re: RegExp, from = pos): string | undefined => {
+    re.lastIndex = from;
     return re.exec(text)?.[0];
   };
   const num = at(NUMBER);
   if (num !== undefined) {
-    const unit = (UNIT.lastIndex = pos + num.length, UNIT.exec(text)?.[0]);
+    const unit = at(UNIT, pos + num.length);
     const end = pos + num.length + (unit?.length ?? 0);
-    return { kind: 'number', start: pos, end, text: text.slice(pos, end), value: Number(num), ...(unit === undefined ? {} : { suffix: unit }) };
+    // Number() reads "0x1f" but not "-0x1f".
+    const value = num.startsWith('-') ? -Number(num.slice(1)) : Number(num);
+    return { kind: 'number', start: pos, end, text: text.slice(pos, end), value, ...(unit === undefined ? {} : { suffix: unit }) };
   }
   const word = at(WORD) ?? at(NAME_AFTER_MINUS);
   if (word !== undefined) return { kind: 'word', start: pos, end: pos + word.length, text: word };
