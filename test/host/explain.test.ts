@@ -7,7 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Explanation } from '../../src/contract/inspect.js';
 import type { TraceRecord } from '../../src/core/sim/trace.js';
+import { DOMID_SELF } from '../../src/core/abi/domid.js';
+import { VIRQ_DEBUG } from '../../src/core/abi/evtchn.js';
 import { explainPort, portStatus } from '../../src/host/inspect/index.js';
+import { addGuest, call, newMachine, port } from '../core/helpers.js';
 import { runExample } from './inspect_helpers.js';
 
 function step(e: Explanation, check: string): Explanation['steps'][number] {
@@ -78,7 +81,7 @@ describe('2-level', () => {
     expect(e.verdict).toBe(
       'Pending, but not delivered yet: vCPU 0 has events off: its evtchn_upcall_mask is set (the guest\'s "interrupts off" flag), so Xen does not inject the upcall; it runs as soon as the guest clears the mask. Pending bit, selector bit 0 and evtchn_upcall_pending are all set.',
     );
-    expect(step(e, 'evtchn_upcall_mask')).toMatchObject({ ok: false, source: 'xen/arch/x86/x86_64/entry.S: test_guest_events (here src/core/hv/upcall.ts: upcallDeliverable, injectUpcall)' });
+    expect(step(e, 'evtchn_upcall_mask')).toMatchObject({ ok: false, source: 'xen/arch/x86/x86_64/entry.S: test_all_events (here src/core/hv/upcall.ts: upcallDeliverable, injectUpcall)' });
     expect(step(e, 'evtchn_upcall_pending').ok).toBe(true);
     expect(step(e, 'selector bit').ok).toBe(true);
     expect(cited(e, records)[0]).toMatchObject({ kind: 'bit', dom: 1, vcpu: 0, field: 'evtchn_upcall_mask', value: 1, by: 'guest' });
@@ -196,7 +199,53 @@ describe('Xen 2.0', () => {
     expect(step(ctrl, 'evtchn_pending[1]').detail).toContain('shared_info byte 4, bit 1');
     const timer = explainPort(hv, 1, 2, trace);
     expect(timer.verdict).toMatch(/^Delivered: Xen raising VIRQ_TIMER \(seq \d+\)/);
-    expect(step(timer, 'port is bound').source).toBe('xen/common/event_channel.c (2.0.0): send_guest_virq');
+    expect(step(timer, 'port is bound').source).toBe('xen/include/xen/event.h (2.0.0): send_guest_virq');
     expect(explainPort(hv, 1, 0, trace).verdict).toContain('VIRQ_MISDIRECT');
+  });
+});
+
+describe('machines built directly', () => {
+  it('shut down: pending, but the vCPUs never run again', () => {
+    const { hv, dom0 } = newMachine();
+    const g = addGuest(hv, { name: 'guest' });
+    const gp = port(call(hv, g, 'alloc_unbound', { dom: DOMID_SELF, remote_dom: 0 }));
+    const dp = port(call(hv, dom0, 'bind_interdomain', { remote_dom: g.domid, remote_port: gp }));
+    hv.run(1_000_000);
+    expect(hv.shutdown(g, 'poweroff')).toBe(0);
+    call(hv, dom0, 'send', { port: dp });
+    const e = explainPort(hv, g.domid, gp);
+    expect(e.deliverable).toBe(false);
+    expect(e.verdict).toContain('guest (dom1) has shut down: its vCPUs never run again, so it is never delivered');
+    expect(step(e, 'domain runnable')).toMatchObject({ ok: false, detail: 'guest (dom1) has shut down (poweroff): its vCPUs do not run', source: 'xen/common/domain.c: domain_shutdown / domain_kill' });
+  });
+
+  it('names what raises a VIRQ or a PIRQ port', () => {
+    const { hv } = newMachine();
+    const g = addGuest(hv, { name: 'guest', pirqs: [5] });
+    const virq = port(call(hv, g, 'bind_virq', { virq: VIRQ_DEBUG, vcpu: 0 }));
+    const pirq = port(call(hv, g, 'bind_pirq', { pirq: 5 }));
+    expect(step(explainPort(hv, g.domid, virq), 'port is bound').detail).toBe("ECS_VIRQ: bound to VIRQ_DEBUG; Xen raises it for VIRQ_DEBUG for vCPU 0 (the debug key 'q' was pressed)");
+    expect(step(explainPort(hv, g.domid, pirq), 'port is bound')).toMatchObject({ detail: 'ECS_PIRQ: bound to physical IRQ 5; physical IRQ 5 raises it', source: 'xen/common/event_channel.c: send_guest_pirq' });
+    expect(portStatus(hv, g.domid, pirq).detail).toEqual({ pirq: 5 });
+    expect(portStatus(hv, g.domid, virq).detail).toEqual({ virq: VIRQ_DEBUG });
+  });
+
+  it('FIFO without an event word keeps the event in the pending stash; a vCPU without a control block drops it', () => {
+    const { hv } = newMachine();
+    const g = addGuest(hv, { name: 'raw', vcpus: 2, noKernel: true });
+    expect(call(hv, g, 'init_control', { control_gfn: 1100, offset: 0, vcpu: 0 }).ret).toBe(0);
+    const p0 = port(call(hv, g, 'bind_ipi', { vcpu: 0 }));
+    call(hv, g, 'send', { port: p0 });
+    const stash = explainPort(hv, g.domid, p0);
+    expect(stash.verdict).toBe(`Waiting for its event word: port ${p0} has none yet, so Xen keeps its pending event in the port's pending stash and raises it when EVTCHNOP_expand_array adds event-array page 0.`);
+    expect(step(stash, 'event word').ok).toBe(false);
+    expect(call(hv, g, 'expand_array', { array_gfn: 1101 }).ret).toBe(0);
+    const p1 = port(call(hv, g, 'bind_ipi', { vcpu: 1 }));
+    call(hv, g, 'send', { port: p1 });
+    const dropped = explainPort(hv, g.domid, p1);
+    expect(dropped.verdict).toBe(`Dropped: vCPU 1 has no FIFO control block (no EVTCHNOP_init_control for it), so evtchn_fifo_set_pending discards events for port ${p1}.`);
+    expect(step(dropped, 'control block').ok).toBe(false);
+    // The stashed event was linked when its page came.
+    expect(portStatus(hv, g.domid, p0)).toMatchObject({ pending: true, linked: true, priority: 7 });
   });
 });

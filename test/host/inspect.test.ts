@@ -31,7 +31,10 @@ import { Plan9Kernel } from '../../src/core/guest/plan9.js';
 import { eventPage } from '../../src/core/hv/event_fifo.js';
 import { Xen2Dom0Kernel } from '../../src/core/tools/dom0.js';
 import { CONSOLE_GFN, Dom0Kernel, STORE_GFN } from '../../src/core/tools/dom0_modern.js';
-import { inspectDomain } from '../../src/host/inspect/index.js';
+import { defaultKernel, type DefaultKernel } from '../../src/core/guest/kernel.js';
+import { Hypervisor } from '../../src/core/hv/hypervisor.js';
+import { TraceStore } from '../../src/core/sim/trace.js';
+import { inspectDomain, traceStoreLookback } from '../../src/host/inspect/index.js';
 import { field, page, runExample, setBits } from './inspect_helpers.js';
 
 describe('shared_info', () => {
@@ -339,5 +342,27 @@ describe('grants and split-driver rings', () => {
     ]);
     expect(page(front.pages, 'sring (grant ref 8 to dom0)').gfn).toBe(1100);
     expect(inspectDomain(hv, 0, 0).rings.map((x) => x.name)).toContain('sring mapped from dom1 ref 8');
+  });
+});
+
+describe('frames named by the trace', () => {
+  it("follows a growing trace: each event-array page gets the gfn its expand_array gave, as pages are added", () => {
+    const hv = new Hypervisor({ seed: 1 });
+    const store = new TraceStore();
+    hv.trace.subscribe(store.subscriber);
+    const trace = traceStoreLookback(store);
+    hv.createDomain({ name: 'dom0' }, defaultKernel());
+    const g = hv.createDomain({ name: 'guest', maxEvtchnPort: 2047 }, defaultKernel('fifo'));
+    hv.trace.flush();
+    const arrayGfns = (): number[] =>
+      [...store.records()].flatMap((r) => (r.kind === 'hypercall' && r.dom === g.domid && r.op === 'expand_array' && r.ret === '0' ? [Number(r.args.array_gfn)] : []));
+    const gfnsOf = (): (number | undefined)[] => inspectDomain(hv, g.domid, 0, { trace }).pages.filter((p) => p.name.startsWith('FIFO event array page')).map((p) => p.gfn);
+    expect(gfnsOf()).toEqual(arrayGfns());
+    expect(arrayGfns()).toHaveLength(1);
+    // Port 1024 needs a second page: the kernel adds it with another expand_array.
+    for (let i = 0; i < 1100; i++) (g.kernel as DefaultKernel).call('bind_ipi', { vcpu: 0 });
+    hv.trace.flush();
+    expect(arrayGfns()).toHaveLength(2);
+    expect(gfnsOf()).toEqual(arrayGfns());
   });
 });

@@ -18,7 +18,7 @@ export const SRC = {
   set2l: 'xen/common/event_2l.c: evtchn_2l_set_pending',
   unmask2l: 'xen/common/event_2l.c: evtchn_2l_unmask',
   markPending: 'xen/arch/x86/domain.c: vcpu_mark_events_pending',
-  inject: 'xen/arch/x86/x86_64/entry.S: test_guest_events (here src/core/hv/upcall.ts: upcallDeliverable, injectUpcall)',
+  inject: 'xen/arch/x86/x86_64/entry.S: test_all_events (here src/core/hv/upcall.ts: upcallDeliverable, injectUpcall)',
   pause: 'xen/common/domain.c: domain_pause_by_systemcontroller (controller_pause_count)',
   shutdown: 'xen/common/domain.c: domain_shutdown / domain_kill',
   linux2l: 'Linux drivers/xen/events/events_2l.c: evtchn_2l_handle_events (pending & ~mask & cpu_evtchn_mask)',
@@ -28,11 +28,11 @@ export const SRC = {
   unmaskFifo: 'xen/common/event_fifo.c: evtchn_fifo_unmask',
   linuxFifo: 'Linux drivers/xen/events/events_fifo.c: __evtchn_fifo_handle_events / consume_one_event (lowest READY bit first)',
   send2: 'xen/common/event_channel.c (2.0.0): evtchn_send',
-  virq2: 'xen/common/event_channel.c (2.0.0): send_guest_virq',
+  virq2: 'xen/include/xen/event.h (2.0.0): send_guest_virq',
   pirq2: 'xen/common/event_channel.c (2.0.0): send_guest_pirq',
   set2: 'xen/include/xen/event.h (2.0.0): evtchn_set_pending',
-  inject2: 'xen/arch/x86/x86_32/entry.S (2.0.0): test_all_events (here src/core/hv/upcall.ts: upcallDeliverable)',
-  pause2: 'xen/common/domain.c (2.0.0): domain_pause_by_systemcontroller',
+  inject2: "Xen 2.0.0's x86 entry.S: test_all_events (here src/core/hv/upcall.ts: upcallDeliverable)",
+  pause2: 'xen/common/dom0_ops.c (2.0.0): DOM0_PAUSEDOMAIN (a paused domain is not scheduled)',
   linux2: 'XenLinux 2.0 arch/xen/kernel/evtchn.c: evtchn_do_upcall (pending & ~mask)',
 } as const;
 
