@@ -215,6 +215,16 @@ describe('GNTTABOP_setup_table and query_size', () => {
     expect(rawEntry(front, ref).flags).toBe(GTF_permit_access | GTF_reading | GTF_writing);
   });
 
+  it('setup_table frames are frames of their own: not a guest frame, not shared_info, not another domain\'s', () => {
+    const { hv, dom0, front } = setup();
+    const frames = (call(hv, front, 'gnttab_setup_table', { dom: DOMID_SELF, nr_frames: 64 }).out as { frame_list: number[] }).frame_list;
+    const taken = new Set<number>([hv.sharedInfoMfn(front), hv.sharedInfoMfn(dom0)]);
+    for (let gfn = 0; gfn < front.memory.nrPages; gfn++) taken.add(front.memory.mfn(gfn));
+    for (let gfn = 0; gfn < dom0.memory.nrPages; gfn++) taken.add(dom0.memory.mfn(gfn));
+    expect(new Set(frames).size).toBe(64);
+    expect(frames.filter((f) => taken.has(f))).toEqual([]);
+  });
+
   it('setup_table asking for more than 64 frames gives GNTST_general_error', () => {
     const { hv, front } = setup();
     expect(call(hv, front, 'gnttab_setup_table', { dom: DOMID_SELF, nr_frames: 65 }).out).toMatchObject({ status: 'GNTST_general_error' });

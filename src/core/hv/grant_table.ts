@@ -192,8 +192,9 @@ export function setupTable(ctx: GrantContext, caller: Domain, dom: number, nrFra
   if (d !== caller && !caller.privileged) return { status: GNTST_permission_denied, frame_list: [] };
   if (nrFrames > GNTTAB_MAX_FRAMES) return { status: GNTST_general_error, frame_list: [] };
   d.grants.grow(nrFrames);
-  // Grant frames are Xen heap pages; number them after the domain's own memory.
-  const frameList = Array.from({ length: nrFrames }, (_, i) => d.memory.mfn(d.memory.nrPages + i));
+  // Grant frames are Xen heap pages: number them after the domain's own memory and its shared_info
+  // frame (mfnBase + nrPages; the hypervisor reserves 64 frames beyond it for these).
+  const frameList = Array.from({ length: nrFrames }, (_, i) => d.memory.mfn(d.memory.nrPages + 1 + i));
   return { status: GNTST_okay, frame_list: frameList };
 }
 
