@@ -7,6 +7,9 @@
 import { contextBridge, ipcRenderer } from 'electron';
 import { createIsolatedBridge, installXenlab } from './bridge.js';
 
+/** Replaced at build time by electron.vite.config.ts (`define`) with package.json's version. */
+declare const __XENLAB_VERSION__: string;
+
 const bridge = createIsolatedBridge(ipcRenderer, __XENLAB_VERSION__);
 
 try {

@@ -20,7 +20,7 @@ export class Emitter {
     return this;
   }
   once(name: string, listener: Listener): this {
-    const once: Listener = (...args) => {
+    const once = (...args: unknown[]): unknown => {
       this.off(name, once);
       return listener(...args);
     };
@@ -220,6 +220,9 @@ export function createFakeElectron(options: { singleInstance?: boolean; isPackag
 
   const windows: FakeBrowserWindowType[] = [];
   let focused: FakeBrowserWindowType | null = null;
+  const focusWindow = (window: FakeBrowserWindowType | null): void => {
+    focused = window;
+  };
 
   class BrowserWindow extends Emitter {
     static getFocusedWindow(): BrowserWindow | null {
@@ -248,7 +251,7 @@ export function createFakeElectron(options: { singleInstance?: boolean; isPackag
     }
     focus(): void {
       this.focusCount++;
-      focused = this;
+      focusWindow(this);
       this.emit('focus');
     }
     isMinimized(): boolean {
