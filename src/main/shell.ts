@@ -83,12 +83,24 @@ export class LabShell {
     this.buildMenu();
   }
 
-  /** Opens a lab window; `paths` are opened in it once its page has loaded. */
-  openWindow(paths: readonly string[] = []): BrowserWindow {
+  /**
+   * Opens a lab window; `paths` are opened in it once its page has loaded. If its lab host cannot
+   * start (its data folder unwritable, say), the window is not shown and a message says why.
+   */
+  openWindow(paths: readonly string[] = []): BrowserWindow | undefined {
     const window = this.electron.newWindow(mainWindowOptions(this.config.preloadPath));
     const contents = window.webContents;
     const id = contents.id;
-    const host = this.config.createLabHost({ ...this.config.host, dialogs: nativeDialogs(this.electron.dialog, window) });
+    let host: LabHostLike;
+    try {
+      host = this.config.createLabHost({ ...this.config.host, dialogs: nativeDialogs(this.electron.dialog, window) });
+    } catch (error) {
+      window.destroy();
+      const why = error instanceof Error ? error.message : String(error);
+      this.config.log(`XenLab: the lab could not start: ${why}`);
+      void this.electron.dialog.showMessageBox({ type: 'error', title: 'XenLab', message: 'The lab could not start.', detail: why, buttons: ['Close'] });
+      return undefined;
+    }
     const lab: LabWindow = {
       window,
       contents,

@@ -17,7 +17,7 @@ async function electronProblems(code: string, file = 'src/main/sample.ts'): Prom
   return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-syntax' || m.fatal).map((m) => m.message);
 }
 
-describe('the Electron lint rule', () => {
+describe('the Electron lint rule', { timeout: 60_000 }, () => {
   it.each([
     'nodeIntegration: true',
     'nodeIntegrationInWorker: true',

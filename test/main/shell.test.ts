@@ -126,6 +126,21 @@ describe('lab windows', () => {
   });
 });
 
+describe('a lab host that cannot start', () => {
+  it('closes its window and says why, without a crash', async () => {
+    const r = rig();
+    (r.shell as unknown as { config: { createLabHost: () => never } }).config.createLabHost = () => {
+      throw new Error("cannot create /data: permission denied");
+    };
+    expect(r.shell.openWindow()).toBeUndefined();
+    expect(r.fake.windows[0]?.destroyed).toBe(true);
+    expect(r.shell.windowCount).toBe(0);
+    await tick();
+    const [options] = r.fake.dialog.calls.at(-1)!.args as [{ message: string; detail: string }];
+    expect(options).toMatchObject({ message: 'The lab could not start.', detail: 'cannot create /data: permission denied' });
+  });
+});
+
 describe('IPC requests', () => {
   let r: Rig;
   let contents: FakeWebContents;
