@@ -149,6 +149,13 @@ export class FakeSession extends Emitter {
 
 export type FakeElectron = ReturnType<typeof createFakeElectron>;
 
+const everyFake: { windows: { destroy(): void }[] }[] = [];
+
+/** Closes every window of every fake made so far (their lab hosts close with them). */
+export function closeAllWindows(): void {
+  for (const fake of everyFake) for (const window of fake.windows) window.destroy();
+}
+
 /** A fresh fake 'electron' module: app, BrowserWindow, ipcMain, dialog, Menu, protocol, session. */
 export function createFakeElectron(options: { singleInstance?: boolean; isPackaged?: boolean } = {}) {
   let ready = false;
@@ -303,7 +310,7 @@ export function createFakeElectron(options: { singleInstance?: boolean; isPackag
     },
   };
 
-  return {
+  const fake = {
     app,
     BrowserWindow,
     windows,
@@ -317,6 +324,8 @@ export function createFakeElectron(options: { singleInstance?: boolean; isPackag
     protocol,
     session: { defaultSession: new FakeSession() },
   };
+  everyFake.push(fake);
+  return fake;
 }
 
 /**

@@ -4,12 +4,14 @@
  * (./fake_electron.ts: it cannot run here); everything else is the real main process.
  */
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IPC_EVENT } from '../../src/contract/api.js';
-import { bootMain, createFakeElectron, electronModule, fakeEvent, type FakeElectron } from './fake_electron.js';
+import { bootMain, closeAllWindows, createFakeElectron, electronModule, fakeEvent, type FakeElectron } from './fake_electron.js';
 
 const holder = vi.hoisted(() => ({ current: undefined as FakeElectron | undefined }));
 vi.mock('electron', () => electronModule(holder));
+// Each started app's windows close after its test, and their lab hosts with them.
+afterEach(closeAllWindows);
 
 async function start(argv: string[] = [], options: { singleInstance?: boolean } = {}): Promise<FakeElectron> {
   const fake = createFakeElectron({ isPackaged: true, ...options });

@@ -9,14 +9,16 @@
  * The packaging fuses are read from electron-builder.yml.
  */
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { IPC_REQUEST } from '../../src/contract/api.js';
 import { addCspHeader, CONTENT_SECURITY_POLICY, isTrustedIpcSender, originOf, secureWebPreferences } from '../../src/main/security.js';
-import { bootMain, createFakeElectron, electronModule, fakeEvent, ipcEvent, type FakeElectron } from './fake_electron.js';
+import { bootMain, closeAllWindows, createFakeElectron, electronModule, fakeEvent, ipcEvent, type FakeElectron } from './fake_electron.js';
 
 const holder = vi.hoisted(() => ({ current: undefined as FakeElectron | undefined }));
 vi.mock('electron', () => electronModule(holder));
+// Each started app's windows close at the end, and their lab hosts with them.
+afterAll(closeAllWindows);
 
 const APP_PAGE = { url: 'app://xenlab/index.html', parent: null };
 
