@@ -12,6 +12,7 @@ const holder = vi.hoisted(() => ({ current: undefined as FakeElectron | undefine
 vi.mock('electron', () => electronModule(holder));
 // Each started app's windows close after its test, and their lab hosts with them.
 afterEach(closeAllWindows);
+vi.spyOn(console, 'warn').mockImplementation(() => {});
 
 async function start(argv: string[] = [], options: { singleInstance?: boolean } = {}): Promise<FakeElectron> {
   const fake = createFakeElectron({ isPackaged: true, ...options });

@@ -19,6 +19,9 @@ const holder = vi.hoisted(() => ({ current: undefined as FakeElectron | undefine
 vi.mock('electron', () => electronModule(holder));
 // Each started app's windows close at the end, and their lab hosts with them.
 afterAll(closeAllWindows);
+// The main process logs what it refuses (console.warn); kept here to be checked, not printed.
+const warnings = vi.spyOn(console, 'warn').mockImplementation(() => {});
+afterAll(() => warnings.mockRestore());
 
 const APP_PAGE = { url: 'app://xenlab/index.html', parent: null };
 
@@ -250,8 +253,10 @@ describe('the Electron security checklist, on the running main process', () => {
       ['the dev server in a packaged app', { url: 'http://localhost:5173/', parent: null }],
       ['a subframe', { url: 'app://xenlab/index.html', parent: APP_PAGE }],
       ['a frame that is gone', null],
-    ])('refuses %s', async (_what, frame) => {
+    ])('refuses and logs %s', async (_what, frame) => {
+      warnings.mockClear();
       expect(await ask(frame)).toMatchObject({ ok: false, error: { code: 'denied' } });
+      expect(warnings).toHaveBeenCalledWith(expect.stringContaining('XenLab: refused IPC'));
     });
 
     it('isTrustedIpcSender logs what it refuses', () => {
