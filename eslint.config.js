@@ -11,26 +11,57 @@ import { defineConfig, globalIgnores } from 'eslint/config';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-/** Electron BrowserWindow/webPreferences settings that turn a security feature off. */
-const insecureElectronOptions = [
-  ['nodeIntegration', 'true', 'gives the page Node.js'],
-  ['nodeIntegrationInWorker', 'true', 'gives web workers Node.js'],
-  ['nodeIntegrationInSubFrames', 'true', 'gives subframes Node.js'],
-  ['contextIsolation', 'false', 'lets the page reach the preload scope'],
-  ['sandbox', 'false', 'takes the renderer out of the OS sandbox'],
-  ['webSecurity', 'false', 'turns off the same-origin policy'],
-  ['allowRunningInsecureContent', 'true', 'lets https pages run http scripts'],
-  ['experimentalFeatures', 'true', 'turns on untested Chromium features'],
-  ['webviewTag', 'true', 'allows <webview>'],
-].map(([name, value, why]) => ({
-  selector: `Property:matches([key.name='${name}'], [key.value='${name}'])[value.type='Literal'][value.value=${value}]`,
-  message: `Electron security: '${name}: ${value}' ${why}. XenLab windows use the settings in src/main/security.ts (contextIsolation, sandbox, webSecurity on; Node.js off).`,
+/**
+ * Electron settings that turn a security feature off: [option, its safe value, what the unsafe value does].
+ * Anywhere in src/, writing the unsafe literal is an error; in src/main/ (where windows are made)
+ * the option must be written as its safe literal, so a variable cannot switch it off either.
+ */
+const electronSecurityOptions = [
+  ['nodeIntegration', false, 'gives the page Node.js'],
+  ['nodeIntegrationInWorker', false, 'gives web workers Node.js'],
+  ['nodeIntegrationInSubFrames', false, 'gives subframes Node.js'],
+  ['contextIsolation', true, 'lets the page reach the preload scope'],
+  ['sandbox', true, 'takes the renderer out of the OS sandbox'],
+  ['webSecurity', true, 'turns off the same-origin policy'],
+  ['allowRunningInsecureContent', false, 'lets https pages run http scripts'],
+  ['experimentalFeatures', false, 'turns on untested Chromium features'],
+  ['webviewTag', false, 'allows <webview>'],
+  ['bypassCSP', false, "lets a custom scheme's pages ignore the Content-Security-Policy"],
+];
+const settingsHint = 'XenLab windows use the settings in src/main/security.ts (contextIsolation, sandbox, webSecurity on; Node.js off).';
+const optionKey = (name) => `ObjectExpression > Property:matches([key.name='${name}'], [key.value='${name}'])`;
+
+const insecureElectronOptions = electronSecurityOptions.map(([name, safe, why]) => ({
+  selector: `${optionKey(name)}[value.type='Literal'][value.value=${!safe}]`,
+  message: `Electron security: '${name}: ${!safe}' ${why}. ${settingsHint}`,
 }));
-insecureElectronOptions.push({
-  selector: "Property:matches([key.name='enableRemoteModule'], [key.value='enableRemoteModule'])",
-  message:
-    "Electron security: 'enableRemoteModule' (the remote module) is gone and must not come back; use the contract over IPC.",
-});
+insecureElectronOptions.push(
+  {
+    selector: optionKey('enableRemoteModule'),
+    message: "Electron security: 'enableRemoteModule' (the remote module) is gone and must not come back; use the contract over IPC.",
+  },
+  {
+    selector: optionKey('enableBlinkFeatures'),
+    message: "Electron security: 'enableBlinkFeatures' turns on Chromium features the checklist keeps off.",
+  },
+  {
+    selector:
+      "CallExpression[callee.property.name='appendSwitch'] > Literal:first-child[value=/^(?:no-sandbox|disable-web-security|ignore-certificate-errors|disable-site-isolation-trials|allow-running-insecure-content|remote-debugging-port|inspect.*)$/]",
+    message: 'Electron security: this command-line switch turns off a protection of the app (sandbox, web security, certificates, debugging port).',
+  },
+);
+
+/** src/main only: the security options only as their safe literals, and no file:// page. */
+const mainOnlyElectronRules = [
+  ...electronSecurityOptions.map(([name, safe]) => ({
+    selector: `${optionKey(name)}:not([value.type='Literal'][value.value=${safe}])`,
+    message: `Electron security: write '${name}: ${safe}' as that literal (a computed value could turn it off). ${settingsHint}`,
+  })),
+  {
+    selector: "CallExpression[callee.property.name='loadFile']",
+    message: 'The page is served from app://xenlab (src/main/app_protocol.ts), never from file:// (loadFile).',
+  },
+];
 
 const coreMessage = 'src/core is pure TypeScript (DESIGN.md): no Node.js, DOM or Electron.';
 const coreRestrictedImports = {
@@ -129,6 +160,13 @@ export default defineConfig(
     files: ['src/**/*.ts'],
     rules: {
       'no-restricted-syntax': ['error', ...insecureElectronOptions],
+    },
+  },
+  {
+    files: ['src/main/**/*.ts'],
+    rules: {
+      // Repeats the src/** selectors: a later no-restricted-syntax replaces an earlier one.
+      'no-restricted-syntax': ['error', ...insecureElectronOptions, ...mainOnlyElectronRules],
     },
   },
   {

@@ -147,6 +147,14 @@ export interface Events {
   'session.failure': RunFailure;
   /** A menu item was chosen (Electron). */
   'menu.command': { command: MenuCommand };
+  /**
+   * A file to open, from outside the page (Electron): named on the command line, double-clicked
+   * (a file association, macOS's open-file), passed to a second launch, or chosen in File > Recent.
+   * The UI opens it as its name says: a recording (.xenrec, or the .json `xenlab run --record`
+   * writes) is replayed, anything else is read as a scenario; unsaved work in the window is guarded
+   * as for File > Open. Sent once the page has loaded; the preload holds it until the page listens.
+   */
+  'app.openPath': { path: string };
 }
 
 export type RequestName = keyof Requests;

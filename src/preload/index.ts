@@ -1,13 +1,29 @@
 /**
  * Preload: runs in the sandboxed renderer before the page, built as CommonJS
- * (out/preload/index.cjs). Exposes the host API to the page as `window.xenlab`.
- * Minimal for now; the contract's request/stream API will be exposed here.
+ * (out/preload/index.cjs). Gives the page `window.xenlab` (the contract's HostApi and the
+ * version, type XenLabBridge in src/contract/bridge.ts) and nothing else of ipcRenderer.
+ * The logic is in ./bridge.ts, tested without Electron.
  */
-import { contextBridge } from 'electron';
+import { contextBridge, ipcRenderer } from 'electron';
+import { createIsolatedBridge, installXenlab } from './bridge.js';
 
-const api = Object.freeze({
-  /** XenLab's version, from package.json at build time. */
-  version: __XENLAB_VERSION__,
-});
+/** Replaced at build time by electron.vite.config.ts (`define`) with package.json's version. */
+declare const __XENLAB_VERSION__: string;
 
-contextBridge.exposeInMainWorld('xenlab', api);
+const bridge = createIsolatedBridge(ipcRenderer, __XENLAB_VERSION__);
+
+try {
+  contextBridge.executeInMainWorld({ func: installXenlab, args: [bridge] });
+} catch (error) {
+  // Without executeInMainWorld the API is exposed as is: errors then reach the page without `code`.
+  console.error('XenLab: could not install window.xenlab in the page; exposing it without error codes:', error);
+  contextBridge.exposeInMainWorld('xenlab', {
+    version: bridge.version,
+    request: async (name: string, params: unknown) => {
+      const response = await bridge.invoke(name, params);
+      if (response.ok) return response.result;
+      throw new Error(response.error.message);
+    },
+    on: (event: string, listener: (payload: unknown) => void) => bridge.on(event, listener),
+  });
+}

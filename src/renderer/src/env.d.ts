@@ -1,12 +1,4 @@
-/**
- * What src/preload/index.ts exposes. Move this into src/contract once the
- * contract's API type exists, and have both preload and renderer use that.
- */
-interface XenLabBridge {
-  readonly version: string;
-}
-
 interface Window {
-  /** Absent when the page runs outside Electron (e.g. in a plain browser). */
-  readonly xenlab?: XenLabBridge;
+  /** The desktop app's bridge (src/preload); absent when the page runs in a plain browser (web mode). */
+  readonly xenlab?: import('../../contract/bridge.js').XenLabBridge;
 }
