@@ -104,6 +104,20 @@ export interface RunFailure {
   position: number;
 }
 
+/**
+ * What a UI re-attaching to its session needs to catch up (a web page whose connection
+ * dropped and came back). Added after v1 (additive): the session, its status and topology,
+ * each console's whole text (reset), every failure so far; the trace stream goes on from the
+ * `traceFrom` the UI gave (with `truncate` when it holds more than the session).
+ */
+export interface SessionSync {
+  session: SessionInfo | null;
+  status?: SessionStatus;
+  topology?: Topology;
+  consoles: ConsoleChunk[];
+  failures: RunFailure[];
+}
+
 export interface ConsoleChunk {
   domid: number;
   /** The bytes, base64. */

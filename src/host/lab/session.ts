@@ -25,6 +25,7 @@ import type {
   RunState,
   SessionInfo,
   SessionStatus,
+  SessionSync,
   Speed,
   Topology,
   TypeResult,
@@ -79,6 +80,8 @@ export class LabSession {
   private tickTimer: ReturnType<typeof setTimeout> | undefined;
   private flushTimer: ReturnType<typeof setInterval> | undefined;
   private failuresSent = 0;
+  /** The failures streamed so far, as sent (a re-attaching UI gets them again). */
+  private failureLog: RunFailure[] = [];
   private lastTopologyMs = -Infinity;
   private notice: string | undefined;
   private samples: { wall: number; position: number; records: number }[] = [];
@@ -291,6 +294,18 @@ export class LabSession {
     return { path, mtimeMs: statSync(path).mtimeMs, bytes: r.bytes };
   }
 
+  /** What a re-attaching UI needs; the trace stream goes on from `traceFrom`. */
+  sync(traceFrom: number): SessionSync {
+    this.log.continueStream(traceFrom);
+    return {
+      session: this.info(),
+      status: this.status(),
+      topology: this.topology(),
+      consoles: this.tap.infos().map((c) => this.consoleText(c.domid)),
+      failures: [...this.failureLog],
+    };
+  }
+
   close(): void {
     this.closed = true;
     this.pause();
@@ -421,6 +436,7 @@ export class LabSession {
     this.log.continueStream(streamed);
     // Failures found after this position are gone from the UI (it keeps those at or before status.position).
     this.failuresSent = this.failures().length;
+    this.failureLog = this.failureLog.filter((f) => f.position <= position).slice(0, this.failuresSent);
     for (const c of this.tap.resetChunks()) this.sink.event('session.console', c);
     this.sendAll();
   }
@@ -455,6 +471,7 @@ export class LabSession {
       const rf: RunFailure = { file: f.file, line: f.line, col: f.col, path: f.path, message: f.message, position: this.engine.position };
       if (f.expected !== undefined) rf.expected = show(f.expected);
       if (f.found !== undefined) rf.found = show(f.found);
+      this.failureLog.push(rf);
       this.sink.event('session.failure', rf);
     }
   }

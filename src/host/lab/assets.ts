@@ -1,0 +1,45 @@
+/**
+ * Files the lab ships and the UI needs from the host: the default scenario
+ * (Plan 9 booting on Xen 2.0), opened on first start, and the TypeScript
+ * scenario API's typings, for the editor. They live in the package
+ * (scenarios/, types/); a packaged app must ship both folders.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HostError } from '../../contract/api.js';
+import type { FileText } from '../../contract/files.js';
+
+export const DEFAULT_SCENARIO = 'scenarios/plan9-boot.yaml';
+export const SCENARIO_TYPINGS = 'types/xenlab-scenario.d.ts';
+
+let root: string | undefined;
+
+/** The folder of XenLab's package.json, found upwards from this module. */
+export function packageRoot(): string {
+  if (root !== undefined) return root;
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && existsSync(join(dir, DEFAULT_SCENARIO))) return (root = dir);
+    if (dirname(dir) === dir) break;
+  }
+  throw new HostError('internal', `XenLab's files (${DEFAULT_SCENARIO}, ${SCENARIO_TYPINGS}) were not found above ${fileURLToPath(import.meta.url)}`);
+}
+
+function asset(rel: string): string {
+  const path = join(packageRoot(), rel);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new HostError('internal', `cannot read ${path}, which XenLab ships: ${(e as Error).message}`);
+  }
+}
+
+export function defaultScenario(): FileText {
+  const path = join(packageRoot(), DEFAULT_SCENARIO);
+  return { path, text: asset(DEFAULT_SCENARIO), mtimeMs: statSync(path).mtimeMs, lang: 'yaml' };
+}
+
+export function scenarioTypings(): string {
+  return asset(SCENARIO_TYPINGS);
+}
