@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
+import { rendererConfig } from './vite.renderer.config.js';
 
 const root = import.meta.dirname;
 const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { version: string };
@@ -37,13 +38,6 @@ export default defineConfig({
       },
     },
   },
-  renderer: {
-    root: resolve(root, 'src/renderer'),
-    build: {
-      outDir: resolve(root, 'out/renderer'),
-      rolldownOptions: {
-        input: { index: resolve(root, 'src/renderer/index.html') },
-      },
-    },
-  },
+  // Shared with the web mode's build (npm run build:web).
+  renderer: rendererConfig,
 });
