@@ -49,6 +49,8 @@ class Host implements LabHost {
       workerOptions,
     );
     this.cx = { mode: opts.mode, version: opts.version, files, drafts: new Drafts(opts.dataDir, files), worker, dialogs: opts.dialogs };
+    // A window opens a scenario first thing: have the simulation's thread ready for it.
+    worker.warm();
   }
 
   async request<K extends RequestName>(name: K, params: Params<K>): Promise<Result<K>> {

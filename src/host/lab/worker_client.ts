@@ -75,6 +75,11 @@ export class WorkerClient {
     });
   }
 
+  /** Starts the worker now, so the first scenario opens without waiting for it (a UI connects, then opens). */
+  warm(): void {
+    if (!this.closed) this.start();
+  }
+
   /** Whether a worker is up (a session may be open in it). */
   get started(): boolean {
     return this.worker !== undefined;

@@ -1,12 +1,9 @@
-/**
- * What src/preload/index.ts exposes. Move this into src/contract once the
- * contract's API type exists, and have both preload and renderer use that.
- */
-interface XenLabBridge {
-  readonly version: string;
-}
+/// <reference types="vite/client" />
+import type { HostApi } from '../../contract/api.js';
 
-interface Window {
-  /** Absent when the page runs outside Electron (e.g. in a plain browser). */
-  readonly xenlab?: XenLabBridge;
+declare global {
+  interface Window {
+    /** The desktop app's preload bridge (the contract over IPC); absent in a browser (web mode). */
+    readonly xenlab?: HostApi;
+  }
 }
