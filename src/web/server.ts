@@ -35,6 +35,8 @@ export interface WebServer {
   readonly token: string;
   /** Cuts every WebSocket as a network failure would (the pages reconnect); used by tests. */
   dropConnections(): void;
+  /** Cuts every WebSocket and refuses new ones for `ms` (a network outage, for tests). */
+  suspend(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -66,6 +68,7 @@ export function startWebServer(opts: WebServerOptions): Promise<WebServer> {
   const clients = new Map<string, Client>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE, perMessageDeflate: false });
   let port = 0;
+  let suspendedUntil = 0;
 
   const send = (res: ServerResponse, status: number, body: string | Buffer, type: string, extra: Record<string, string> = {}): void => {
     res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Content-Length': String(Buffer.byteLength(body)), ...extra });
@@ -90,6 +93,7 @@ export function startWebServer(opts: WebServerOptions): Promise<WebServer> {
     if (!originIsOurs(req.headers.origin, port)) return refuse(socket, 403, 'wrong Origin: only the lab page may connect');
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
     if (url.pathname !== '/ws') return refuse(socket, 404, 'not found');
+    if (Date.now() < suspendedUntil) return refuse(socket, 503, 'suspended');
     if (!tokenMatches(url.searchParams.get('token'), token)) return refuse(socket, 403, 'wrong or missing token');
     const id = url.searchParams.get('client') ?? '';
     if (!CLIENT_ID.test(id)) return refuse(socket, 400, 'missing or malformed client id');
@@ -159,6 +163,10 @@ export function startWebServer(opts: WebServerOptions): Promise<WebServer> {
         port,
         token,
         dropConnections() {
+          for (const c of clients.values()) c.socket?.terminate();
+        },
+        suspend(ms) {
+          suspendedUntil = Date.now() + ms;
           for (const c of clients.values()) c.socket?.terminate();
         },
         async close() {

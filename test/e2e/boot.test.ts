@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { editorText, findChromium, labUrl, openBrowser, startLab, terminalInk, waitForConsole, type Browser, type Lab } from './harness.js';
+import { editorText, findChromium, poll, labUrl, openBrowser, startLab, terminalInk, waitForConsole, type Browser, type Lab } from './harness.js';
 
 const chromium = findChromium();
 
@@ -33,19 +33,19 @@ describe.skipIf(chromium === undefined)('the lab in a browser: first start', { t
     await page.locator('html[data-ready="true"]').waitFor({ timeout: 30_000 });
     const ready = await page.evaluate<number>("performance.getEntriesByName('xenlab:ready')[0].startTime");
     console.log(`cold start: navigation to an interactive editor with the default scenario running: ${Math.round(ready)} ms (${Date.now() - t0} ms seen from the test)`);
-    await expect.poll(() => page.getByTestId('run-state').textContent()).toBe('Running');
+    await poll(() => page.getByTestId('run-state').textContent()).toBe('Running');
     const text = await waitForConsole(page, 1, 'term% ');
     expect(text).toContain('Plan 9 from Bell Labs on Xen 2.0');
     expect(text).toContain('root is from (local, tcp)[local]: local');
-    await expect.poll(() => terminalInk(page), { timeout: 10_000 }).toBeGreaterThan(0.01);
+    await poll(() => terminalInk(page), 10_000).toBeGreaterThan(0.01);
     // The editor holds the scenario and takes input.
-    await expect.poll(() => editorText(page)).toContain('Plan 9 boots on Xen 2.0');
+    await poll(() => editorText(page)).toContain('Plan 9 boots on Xen 2.0');
     await b.shot('main-dark');
     await b.shot('console-plan9', '.xl-area-side');
     // dom0's shell in its own tab; the guest's terminal keeps its content across the switch.
     await page.locator('.xl-subtab[data-domid="0"]').click();
     await waitForConsole(page, 0, /\S/);
-    await expect.poll(() => terminalInk(page), { timeout: 10_000 }).toBeGreaterThan(0.002);
+    await poll(() => terminalInk(page), 10_000).toBeGreaterThan(0.002);
     await page.locator('.xl-subtab[data-domid="1"]').click();
     expect(await waitForConsole(page, 1, 'Plan 9 from Bell Labs')).toContain('term% ');
   });
@@ -60,7 +60,7 @@ describe.skipIf(chromium === undefined)('the lab in a browser: first start', { t
     const picker = page.getByTestId('file-picker');
     await picker.waitFor();
     await picker.locator('.xl-picker-row[data-name="waits.yaml"]').dblclick();
-    await expect.poll(() => page.getByTestId('doc-title').textContent()).toBe('waits.yaml');
+    await poll(() => page.getByTestId('doc-title').textContent()).toBe('waits.yaml');
     await page.keyboard.press('F5');
     await waitForConsole(page, 1, 'root is from (local, tcp)[local]: ');
     expect(await waitForConsole(page, 1, 'root is from')).not.toContain('init: starting');
@@ -80,7 +80,7 @@ describe.skipIf(chromium === undefined)('the lab in a browser: first start', { t
     await page.locator('html[data-ready="true"]').waitFor({ timeout: 30_000 });
     expect(await page.locator('html').getAttribute('data-theme')).toBe('light');
     await waitForConsole(page, 1, 'term% ');
-    await expect.poll(() => terminalInk(page), { timeout: 10_000 }).toBeGreaterThan(0.01);
+    await poll(() => terminalInk(page), 10_000).toBeGreaterThan(0.01);
     await b.shot('main-light');
   });
 });

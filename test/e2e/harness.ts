@@ -81,6 +81,7 @@ export async function openBrowser(opts: { colorScheme?: 'dark' | 'light'; viewpo
     colorScheme: opts.colorScheme ?? 'dark',
     acceptDownloads: false,
   });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
   page.on('console', (m) => {
@@ -158,4 +159,38 @@ export async function position(page: Page): Promise<number> {
   const t = (await page.getByTestId('position').textContent()) ?? '';
   const m = /position ([\d,]+)/.exec(t);
   return m === null ? -1 : Number(m[1]!.replace(/,/g, ''));
+}
+
+/** Opens a file of the lab's folder with Ctrl+O and the in-app picker. */
+export async function openWithPicker(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Control+O');
+  const picker = page.getByTestId('file-picker');
+  await picker.waitFor();
+  await picker.locator(`.xl-picker-row[data-name="${name}"]`).dblclick();
+  await expect.poll(() => page.getByTestId('doc-title').textContent()).toBe(name);
+  await expect.poll(() => page.getByTestId('run-state').textContent()).toBe('Paused');
+}
+
+/** Replaces the editor's whole text by pasting it over everything (typing would auto-indent it). */
+export async function setEditorText(page: Page, text: string): Promise<void> {
+  await page.evaluate(`navigator.clipboard.writeText(${JSON.stringify(text)})`);
+  await page.locator('.monaco-editor .view-lines').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Control+V');
+}
+
+/** Puts the editor's caret at the end of line `line` (Ctrl+G, as a user would). */
+export async function goToLineEnd(page: Page, line: number): Promise<void> {
+  await page.locator('.monaco-editor .view-lines').click();
+  await page.keyboard.press('Control+G');
+  await page.keyboard.type(String(line));
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('End');
+}
+
+export const PLAN9_WAITS = 'name: Plan 9 waits for its root\nxen: "2.0"\ndomains:\n  - name: dom0\n  - name: plan9\n    kernel: plan9\nsteps:\n  - run: 5ms\n';
+
+/** expect.poll with room for a loaded machine (10 s, every 100 ms). */
+export function poll<T>(f: () => T | Promise<T>, timeout = 10_000): ReturnType<typeof expect.poll<T>> {
+  return expect.poll(f, { timeout, interval: 100 });
 }

@@ -268,6 +268,9 @@ steps:
     const r = await LabSession.fromRecording('r.json', json, sink);
     sessions.push(r);
     expect(r.info().replay).toBe(true);
+    // Nothing streams before the UI has the answer; the next flush brings the consoles from the start.
+    expect(sink.events).toEqual([]);
+    await new Promise((res) => setTimeout(res, 100));
     expect(sink.console(1)).toContain('init: starting /bin/rc');
     expect(r.status().state).toBe('paused');
   });

@@ -125,7 +125,8 @@ export class LabSession {
       s.tap.poll();
     }
     s.tap.poll();
-    s.sendAll();
+    // Nothing is streamed before the answer: the UI starts the new session over when it gets it,
+    // and the next flush brings the consoles and the trace from the start.
     return s;
   }
 

@@ -182,7 +182,8 @@ export class App {
       c('file.openRecording', 'Open recording…', undefined, () => this.openRecordingFile()),
       c('file.saveRecording', 'Save recording…', undefined, () => this.saveRecording(), hasSession),
       c('file.exportTrace', 'Export trace…', 'Ctrl+Shift+E', () => this.exportTrace(), hasSession),
-      c('session.run', 'Run', 'F5', () => this.control('run'), () => this.store.status?.state !== 'running'),
+      // Run while running starts the edited text over, when it was edited.
+      c('session.run', 'Run', 'F5', () => this.control('run'), () => this.store.status?.state !== 'running' || this.compiledVersion !== this.doc.version),
       c('session.pause', 'Pause', 'F6', () => this.control('pause'), () => this.store.status?.state === 'running'),
       c('session.step', 'Step', 'F10', () => this.control('step')),
       c('session.stepBack', 'Step back', 'Shift+F10', () => this.control('stepBack'), () => (this.store.status?.position ?? 0) > 0),
@@ -275,6 +276,7 @@ export class App {
     this.doc.on('changed', () => {
       this.refreshTitle();
       this.validateSoon();
+      this.refreshControls();
     });
     this.store.on('status', (s) => {
       this.status.update(this.store.info, s);

@@ -5,6 +5,11 @@ import { App } from './app.js';
 import { startPerfProbe } from './perf_probe.js';
 
 startPerfProbe();
+// A cancelled editor request (Monaco's CancellationError, "Canceled") is not a failure.
+window.addEventListener('unhandledrejection', (e) => {
+  const r = e.reason as { name?: unknown; message?: unknown } | undefined;
+  if (r?.name === 'Canceled' && r.message === 'Canceled') e.preventDefault();
+});
 const root = document.getElementById('app');
 if (root !== null) {
   const app = new App(root);

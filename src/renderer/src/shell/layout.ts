@@ -129,7 +129,7 @@ export class Layout {
     const vsplit = h('div', { class: 'xl-splitter xl-splitter-v', role: 'separator', 'aria-orientation': 'vertical', title: 'Drag to resize' });
     const hsplit = h('div', { class: 'xl-splitter xl-splitter-h', role: 'separator', 'aria-orientation': 'horizontal', title: 'Drag to resize; double-click to hide or show the panel' });
     const body = h('div', { class: 'xl-body' }, this.areas.main.el, vsplit, this.areas.side.el);
-    this.root = h('div', { class: 'xl-app' }, this.toolbar, this.notices, body, hsplit, this.areas.bottom.el, this.statusbar);
+    this.root = h('div', { class: 'xl-app' }, this.toolbar, body, hsplit, this.areas.bottom.el, this.statusbar, this.notices);
     mount.classList.remove('xl-boot');
     mount.replaceChildren(this.root);
     this.apply();

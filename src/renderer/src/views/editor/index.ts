@@ -37,21 +37,30 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
   let stepDecorations: Monaco.editor.IEditorDecorationsCollection | undefined;
   let visible = false;
 
+  // One model per language, reused for every file: disposing a model while its language worker
+  // still answers about it makes Monaco reject those answers as "Canceled".
+  const models = new Map<string, Monaco.editor.ITextModel>();
   const setModel = (): void => {
     if (monaco === undefined || editor === undefined) return;
     const lang = ctx.doc.lang === 'typescript' ? 'typescript' : 'yaml';
-    const uri = monaco.Uri.parse(`file://${ctx.doc.path ?? `/untitled/${ctx.doc.name}`}`);
-    const old = model;
-    const existing = monaco.editor.getModel(uri);
+    let m = models.get(lang);
+    const fresh = m === undefined;
     applying = true;
-    if (existing !== null && existing !== old) existing.dispose();
-    model = monaco.editor.createModel(ctx.doc.text, lang, uri);
-    editor.setModel(model);
+    if (m === undefined) {
+      m = monaco.editor.createModel(ctx.doc.text, lang, monaco.Uri.parse(lang === 'typescript' ? 'file:///scenario/scenario.ts' : 'file:///scenario/scenario.yaml'));
+      models.set(lang, m);
+    } else m.setValue(ctx.doc.text);
+    model = m;
+    if (editor.getModel() !== m) editor.setModel(m);
     applying = false;
-    old?.dispose();
-    model.onDidChangeContent(() => {
-      if (!applying) ctx.doc.edit(model!.getValue());
+    if (!fresh) return;
+    m.onDidChangeContent(() => {
+      if (!applying && model === m) ctx.doc.edit(m.getValue());
     });
+  };
+  const showDocument = (): void => {
+    setModel();
+    editor?.setScrollTop(0);
     showMarkers();
     showStep(ctx.session.status);
   };
@@ -90,7 +99,7 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
     stepDecorations.set(decorations);
   };
 
-  ctx.doc.on('loaded', () => setModel());
+  ctx.doc.on('loaded', () => showDocument());
   ctx.session.on('problems', () => showMarkers());
   ctx.session.on('status', (s) => showStep(s));
   ctx.session.on('session', () => showStep(ctx.session.status));
@@ -115,6 +124,9 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
       minimap: { enabled: false },
       glyphMargin: true,
       scrollBeyondLastLine: false,
+      wordWrap: 'on',
+      stickyScroll: { enabled: false },
+      wrappingIndent: 'indent',
       renderLineHighlight: 'line',
       tabSize: 2,
       insertSpaces: true,
@@ -123,7 +135,7 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
       'semanticHighlighting.enabled': false,
     });
     loading.remove();
-    setModel();
+    showDocument();
     if (visible) editor.layout();
     markReady();
   })().catch((e: unknown) => {

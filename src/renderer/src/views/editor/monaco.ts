@@ -25,6 +25,13 @@ self.MonacoEnvironment = {
 
 let configured = false;
 
+/**
+ * Where monaco-yaml finds the schema. The host's $id is a URN, which the YAML service's URI
+ * handling mangles (it escapes the colons) and then cannot find: the schema is registered
+ * under a plain file URI instead, with its $id left out.
+ */
+const SCHEMA_URI = 'file:///xenlab/scenario.schema.json';
+
 export function setUpMonaco(support: EditorSupport): typeof monaco {
   if (!configured) {
     configured = true;
@@ -33,11 +40,16 @@ export function setUpMonaco(support: EditorSupport): typeof monaco {
       validate: true,
       completion: true,
       hover: true,
-      schemas: [{ uri: support.schemaUri, fileMatch: ['*'], schema: support.jsonSchema as object }],
+      schemas: [{ uri: SCHEMA_URI, fileMatch: ['*'], schema: withoutId(support.jsonSchema) }],
     });
     configureTypeScript(monaco, support.typings);
   }
   return monaco;
+}
+
+function withoutId(schema: unknown): object {
+  const { $id: _id, ...rest } = schema as Record<string, unknown>;
+  return rest;
 }
 
 export type MonacoApi = typeof monaco;
