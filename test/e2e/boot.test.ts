@@ -84,5 +84,3 @@ describe.skipIf(chromium === undefined)('the lab in a browser: first start', { t
     await b.shot('main-light');
   });
 });
-
-if (chromium === undefined) console.warn('e2e: SKIPPED — no Chromium found (set CHROMIUM_PATH, or apt-get install chromium)');

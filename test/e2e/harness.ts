@@ -12,19 +12,14 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { createLabHost } from '../../src/host/lab_host.js';
 import { startWebServer, type WebServer } from '../../src/web/server.js';
+import { findChromium } from './chromium.js';
 import { inkShare, readPng } from './png.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 export const RENDERER = join(ROOT, 'out/renderer');
 export const SCREENSHOTS = join(ROOT, 'out/e2e-screenshots');
 
-/** The Chromium to drive: $CHROMIUM_PATH, else Debian's (its wrapper script prints a warning: the binary behind it does not). */
-export function findChromium(): string | undefined {
-  const env = process.env.CHROMIUM_PATH;
-  if (env !== undefined && env !== '') return existsSync(env) ? env : undefined;
-  for (const p of ['/usr/lib/chromium/chromium', '/usr/bin/chromium']) if (existsSync(p)) return p;
-  return undefined;
-}
+export { findChromium } from './chromium.js';
 
 /** The flags every run uses (standards.md). */
 export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];

@@ -1,8 +1,8 @@
 /**
  * Files the lab ships and the UI needs from the host: the default scenario
- * (Plan 9 booting on Xen 2.0), opened on first start, and the TypeScript
- * scenario API's typings, for the editor. They live in the package
- * (scenarios/, types/); a packaged app must ship both folders.
+ * (Plan 9 booting on Xen 2.0), opened on first start, and for the editor the
+ * scenario JSON Schema and the TypeScript scenario API's typings. They live
+ * in the package (scenarios/, schema/, types/); a packaged app must ship them.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,6 +12,8 @@ import type { FileText } from '../../contract/files.js';
 
 export const DEFAULT_SCENARIO = 'scenarios/plan9-boot.yaml';
 export const SCENARIO_TYPINGS = 'types/xenlab-scenario.d.ts';
+/** The scenario JSON Schema as shipped (a test keeps it equal to what the checker's grammar gives). */
+export const SCENARIO_SCHEMA = 'schema/scenario.schema.json';
 
 let root: string | undefined;
 
@@ -42,4 +44,12 @@ export function defaultScenario(): FileText {
 
 export function scenarioTypings(): string {
   return asset(SCENARIO_TYPINGS);
+}
+
+let schema: unknown;
+
+/** The scenario JSON Schema, read from the shipped file (making it from the grammar takes a few hundred ms). */
+export function scenarioSchema(): unknown {
+  schema ??= JSON.parse(asset(SCENARIO_SCHEMA)) as unknown;
+  return schema;
 }

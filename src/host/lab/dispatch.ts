@@ -4,9 +4,9 @@
  * Requests later contributors implement (the inspector, explain, exercises)
  * answer HostError('internal', '... not available yet').
  */
-import { scenarioJsonSchema, SCHEMA_ID } from '../../scenario/schema.js';
+import { SCHEMA_ID } from '../../scenario/schema.js';
 import { CONTRACT_VERSION, HostError, type HostMode, type Params, type RequestName, type Result } from '../../contract/api.js';
-import { defaultScenario, scenarioTypings } from './assets.js';
+import { defaultScenario, scenarioSchema, scenarioTypings } from './assets.js';
 import type { Drafts } from './drafts.js';
 import type { FileService } from './file_service.js';
 import { int, NONE, num, obj, oneOf, optional, str, union, type Check } from './params.js';
@@ -64,7 +64,7 @@ const handlers: Handlers = {
   },
   'editor.support': {
     params: NONE as Check<Params<'editor.support'>>,
-    run: () => ({ jsonSchema: scenarioJsonSchema(), schemaUri: SCHEMA_ID, typings: scenarioTypings() }),
+    run: () => ({ jsonSchema: scenarioSchema(), schemaUri: SCHEMA_ID, typings: scenarioTypings() }),
   },
 
   'session.open': {

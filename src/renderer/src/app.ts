@@ -85,11 +85,12 @@ export class App {
   // ---- start
 
   async start(): Promise<void> {
+    const info = this.host.request('app.info', {});
     const support = this.host.request('editor.support', {});
     provideEditorSupport(support);
     support.catch((e: unknown) => this.notify(`The editor's schema and typings are missing: ${asHostError(e).message}`, 'error'));
     try {
-      this.info = await this.host.request('app.info', {});
+      this.info = await info;
       performance.mark('xenlab:info');
     } catch (e) {
       this.notices.setBanner(`The lab did not answer: ${asHostError(e).message}`);
@@ -490,7 +491,7 @@ export class App {
     return true;
   }
 
-  private async opened(r: OpenResult | undefined, what: string): Promise<void> {
+  private opened(r: OpenResult | undefined, what: string): void {
     if (r === undefined) return;
     if (!r.ok) {
       this.store.setProblems(r.problems);

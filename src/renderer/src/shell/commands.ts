@@ -4,8 +4,6 @@
  * tooltip always shows the key that does the same. Keys are caught before
  * the editor and the terminals see them (F5 runs, it is not sent to a guest).
  */
-import type { MenuCommand } from '../../../contract/api.js';
-
 export interface Command {
   id: string;
   title: string;
@@ -54,7 +52,8 @@ export class Commands {
     return c.keys === undefined ? c.title : `${c.title} (${keyLabel(c.keys)})`;
   }
 
-  run(id: string | MenuCommand): void {
+  /** Runs a command by id (a MenuCommand from the desktop menu, or any registered id). */
+  run(id: string): void {
     const c = this.byId.get(id);
     if (c === undefined || (c.enabled !== undefined && !c.enabled())) return;
     void Promise.resolve(c.run());

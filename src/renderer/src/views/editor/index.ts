@@ -13,7 +13,9 @@ import type { View, ViewContext, ViewHandle } from '../../shell/registry.js';
 
 /** The schema and typings (editor.support), handed over by the app once it has asked; the view waits for them. */
 let giveSupport: (p: Promise<EditorSupport>) => void = () => {};
-const support = new Promise<EditorSupport>((resolve, reject) => (giveSupport = (p) => p.then(resolve, reject)));
+const support = new Promise<EditorSupport>((resolve, reject) => {
+  giveSupport = (p) => void p.then(resolve, reject);
+});
 export function provideEditorSupport(p: Promise<EditorSupport>): void {
   giveSupport(p);
 }
