@@ -46,6 +46,12 @@ describe.skipIf(chromium === undefined)('the lab in a browser: first start', { t
     await page.locator('.xl-subtab[data-domid="0"]').click();
     await waitForConsole(page, 0, /\S/);
     await poll(() => terminalInk(page), 10_000).toBeGreaterThan(0.002);
+    // dom0's console hosts its shell: keys go to it.
+    await page.locator('.xl-terminal:not([hidden]) .xterm-screen').click();
+    await page.keyboard.type('xl list');
+    await page.keyboard.press('Enter');
+    await waitForConsole(page, 0, /plan9\s+1\s/);
+    await b.shot('console-dom0-shell', '.xl-area-side');
     await page.locator('.xl-subtab[data-domid="1"]').click();
     expect(await waitForConsole(page, 1, 'Plan 9 from Bell Labs')).toContain('term% ');
   });
