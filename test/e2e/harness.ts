@@ -162,8 +162,10 @@ export async function openWithPicker(page: Page, name: string): Promise<void> {
   const picker = page.getByTestId('file-picker');
   await picker.waitFor();
   await picker.locator(`.xl-picker-row[data-name="${name}"]`).dblclick();
-  await expect.poll(() => page.getByTestId('doc-title').textContent()).toBe(name);
-  await expect.poll(() => page.getByTestId('run-state').textContent()).toBe('Paused');
+  await expect.poll(() => page.getByTestId('doc-title').textContent(), { timeout: 10_000 }).toBe(name);
+  // Compiled and opened (a TypeScript scenario loads its sandbox first).
+  await expect.poll(() => page.getByTestId('run-state').textContent(), { timeout: 30_000 }).toBe('Paused');
+  await expect.poll(() => page.getByTestId('position').textContent(), { timeout: 30_000 }).toMatch(/^position 0 /);
 }
 
 /** Replaces the editor's whole text by pasting it over everything (typing would auto-indent it). */

@@ -74,6 +74,28 @@ describe.skipIf(chromium === undefined)('the lab in a browser: the session', { t
     await page.keyboard.press('Control+Z');
   });
 
+  it("edits a TypeScript scenario with the scenario API's typings: completion, type errors, and it runs", async () => {
+    writeFileSync(join(lab.work, 'ping-pong.ts'), readFileSync(join(import.meta.dirname, '../../scenarios/ts/ping-pong.ts'), 'utf8'));
+    const { page } = await start();
+    await openWithPicker(page, 'ping-pong.ts');
+    await page.keyboard.press('F5');
+    await page.locator('.xl-subtab[data-domid="2"]').click();
+    // A custom kernel's println ends lines with "\n": each line starts at the left.
+    expect(await waitForConsole(page, 2, 'pong 5')).toMatch(/^pong 1\npong 2\n/m);
+    const line = readFileSync(join(lab.work, 'ping-pong.ts'), 'utf8').split('\n').findIndex((l) => l.includes('k.send(port);')) + 1;
+    await goToLineEnd(page, line);
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('k.sendd(port);');
+    await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('k.');
+    const suggest = page.locator('.monaco-editor .suggest-widget.visible');
+    await suggest.waitFor({ timeout: 30_000 });
+    await poll(() => suggest.textContent(), 15_000).toContain('println');
+    await b!.shot('typescript');
+    await page.keyboard.press('Escape');
+  });
+
   it('steps forward and back: the position, the clock and the console change, and come back', async () => {
     const { page } = await start();
     await openWithPicker(page, 'waits.yaml');

@@ -39,7 +39,8 @@ export class DomainTerminal {
     this.el.hidden = true;
     this.term = new Terminal({
       scrollback: SCROLLBACK_LINES,
-      convertEol: false,
+      // Guests write "\n" for a new line (a custom kernel's println, Mini-OS): start the line over, as a tty with ONLCR does.
+      convertEol: true,
       cursorBlink: false,
       fontFamily: "ui-monospace, 'Cascadia Code', 'JetBrains Mono', Menlo, Consolas, monospace",
       fontSize: 13,
