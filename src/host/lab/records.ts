@@ -1,11 +1,12 @@
 /**
  * The event list's pages: decoded records with a one-line summary, in seq
- * order, matching a filter. The filter language (src/core/sim/filter.ts,
- * docs/filter.md) is not in this branch yet: only the empty filter (every
- * record) is accepted, and any other text is answered with a filterError
- * that says so. When filter.ts lands, `matcher` compiles the text with it.
+ * order, matching a filter in the trace filter language
+ * (src/core/sim/filter.ts, docs/filter.md; '' is every record). A filter
+ * that does not parse answers with its error (where, and what is wrong)
+ * and no rows. The records a filter matched are remembered, so paging
+ * through them, or asking again as the trace grows, scans only what is new.
  */
-import type { TraceRecord } from '../../core/sim/trace.js';
+import { compileFilter, parseFilter, type RecordPredicate } from '../../core/sim/filter.js';
 import type { RecordsPage } from '../../contract/session.js';
 import { recordRow, type XenVersion } from './record_summary.js';
 import type { TraceLog } from './trace_log.js';
@@ -13,33 +14,42 @@ import type { TraceLog } from './trace_log.js';
 /** Most rows in one page. */
 export const MAX_PAGE_ROWS = 1000;
 
-type Matcher = { ok: true; test: ((r: TraceRecord) => boolean) | undefined } | { ok: false; error: { start: number; end: number; message: string } };
-
-function matcher(filter: string): Matcher {
-  if (filter.trim() === '') return { ok: true, test: undefined };
-  return {
-    ok: false,
-    error: { start: 0, end: filter.length, message: 'the filter language is not in this build yet: leave the filter empty to list every record' },
-  };
+/** The seqs matching one filter text, as far as the trace has been scanned. */
+interface Matches {
+  text: string;
+  test: RecordPredicate;
+  seqs: number[];
+  scanned: number;
 }
 
-export function recordsPage(log: TraceLog, xen: XenVersion, filter: string, from: number, count: number): RecordsPage {
-  const m = matcher(filter);
-  if (!m.ok) return { total: 0, from, rows: [], filterError: m.error };
-  const n = Math.min(count, MAX_PAGE_ROWS);
-  if (m.test === undefined) {
-    const rows = [];
-    for (let seq = from; seq < Math.min(log.count, from + n); seq++) rows.push(recordRow(log.record(seq)!, xen));
-    return { total: log.count, from, rows };
+export class RecordPages {
+  private last: Matches | undefined;
+
+  constructor(
+    private readonly log: TraceLog,
+    private readonly xen: XenVersion,
+  ) {}
+
+  page(filter: string, from: number, count: number): RecordsPage {
+    const n = Math.min(count, MAX_PAGE_ROWS);
+    const log = this.log;
+    if (filter.trim() === '') {
+      const rows = [];
+      for (let seq = from; seq < Math.min(log.count, from + n); seq++) rows.push(recordRow(log.record(seq)!, this.xen));
+      return { total: log.count, from, rows };
+    }
+    let m = this.last;
+    if (m === undefined || m.text !== filter) {
+      const parsed = parseFilter(filter, { xen: this.xen });
+      if (!parsed.ok) {
+        const { start, end, message } = parsed.error;
+        return { total: 0, from, rows: [], filterError: { start, end, message } };
+      }
+      m = { text: filter, test: compileFilter(parsed.filter), seqs: [], scanned: 0 };
+      this.last = m;
+    }
+    for (; m.scanned < log.count; m.scanned++) if (m.test(log.record(m.scanned)!)) m.seqs.push(m.scanned);
+    const rows = m.seqs.slice(from, from + n).map((seq) => recordRow(log.record(seq)!, this.xen));
+    return { total: m.seqs.length, from, rows };
   }
-  // A filtered page: the matching records counted from the start (the event list pages through them).
-  const rows = [];
-  let total = 0;
-  for (let seq = 0; seq < log.count; seq++) {
-    const r = log.record(seq)!;
-    if (!m.test(r)) continue;
-    if (total >= from && rows.length < n) rows.push(recordRow(r, xen));
-    total++;
-  }
-  return { total, from, rows };
 }

@@ -41,7 +41,7 @@ import { nextUnitTime, type Engine, type EngineConstructor, type ExecInput, type
 //   import { Execution as ExecutionEngine } from '../../scenario/execution.js';
 import { LiveEngine as ExecutionEngine } from './live_engine.js';
 import { checkSpeed, Pacer, TICK_BUDGET_MS } from './pacer.js';
-import { recordsPage } from './records.js';
+import { RecordPages } from './records.js';
 import { recordRow, type XenVersion } from './record_summary.js';
 import { portStatus, topology } from './topology.js';
 import { TRACE_KINDS, TraceLog } from './trace_log.js';
@@ -74,6 +74,7 @@ const wallMs = (): number => performance.now();
 export class LabSession {
   private engine!: Engine;
   private log!: TraceLog;
+  private pages!: RecordPages;
   private tap!: ConsoleTap;
   private state: RunState = 'paused';
   private readonly pacer: Pacer;
@@ -245,7 +246,7 @@ export class LabSession {
   }
 
   records(filter: string, from: number, count: number): RecordsPage {
-    return recordsPage(this.log, this.xen, filter, from, count);
+    return this.pages.page(filter, from, count);
   }
 
   record(seq: number): Record<string, unknown> {
@@ -445,6 +446,7 @@ export class LabSession {
   private build(inputs: readonly ExecInput[]): void {
     const c = this.compiled;
     this.log = new TraceLog();
+    this.pages = new RecordPages(this.log, c.scenario.xen);
     this.tap = new ConsoleTap(scenarioConsoles(c.scenario, new Set(c.customKernels.keys())));
     const kernels = c.kernels();
     this.engine = new Engine_(c.scenario, {
