@@ -15,6 +15,8 @@ export const rendererConfig: UserConfig = {
   build: {
     outDir: resolve(root, 'out/renderer'),
     emptyOutDir: true,
+    // electron-vite leaves the renderer unminified by default; Monaco is twice the size then.
+    minify: true,
     // Monaco is large by nature; it is split into its own chunk and loaded after the shell.
     chunkSizeWarningLimit: 8000,
     rolldownOptions: {
