@@ -113,7 +113,7 @@ describe.skipIf(chromium === undefined)('the lab in a browser: the session', { t
     for (let i = 0; i < 3; i++) await page.keyboard.press('Shift+F10');
     await poll(() => position(page)).toBe(1);
     expect(await page.getByTestId('clock').textContent()).toBe(clock1);
-    expect(await consoleText(page, 1)).toBe(booted);
+    await poll(() => consoleText(page, 1)).toBe(booted);
     await page.keyboard.press('Shift+F10');
     await poll(() => position(page)).toBe(0);
     await poll(() => consoleText(page, 1)).toBe('');

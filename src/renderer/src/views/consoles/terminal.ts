@@ -14,6 +14,9 @@ import { h } from '../../util/dom.js';
 
 export const SCROLLBACK_LINES = 5000;
 
+/** ESC c: "reset to initial state", screen and scrollback cleared. */
+const RIS = new Uint8Array([0x1b, 0x63]);
+
 export class DomainTerminal {
   readonly el: HTMLElement;
   readonly term: Terminal;
@@ -60,11 +63,15 @@ export class DomainTerminal {
     if (this.frame === 0) this.frame = requestAnimationFrame(() => this.flush());
   }
 
-  /** Replaces everything shown with `bytes` (after a seek). */
+  /**
+   * Replaces everything shown with `bytes` (after a seek). The reset travels in the output
+   * stream as RIS (ESC c), so output xterm is still parsing from earlier writes is cleared
+   * with the rest instead of landing after the new text.
+   */
   reset(bytes: Uint8Array): void {
-    this.queue = [];
-    this.term.reset();
+    this.queue = [RIS];
     this.write(bytes);
+    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.flush());
   }
 
   /** Writes what is queued now (the frame callback; also before reading the buffer). */
