@@ -10,6 +10,10 @@ import { join } from 'node:path';
 import { findChromium } from './e2e/chromium.js';
 
 export async function setup(): Promise<void> {
+  // Each vitest project (unit, e2e) asks for the setup: do it once.
+  const g = globalThis as { __xenlabSetUp?: boolean };
+  if (g.__xenlabSetUp) return;
+  g.__xenlabSetUp = true;
   const root = join(import.meta.dirname, '..');
   await build({
     entryPoints: [join(root, 'src/host/lab/worker.ts')],
