@@ -8,7 +8,7 @@
 //   src/cli       → host, scenario, core (+ Node.js, npm)
 //   src/main      → host, contract (+ electron, Node.js)
 //   src/preload   → contract, electron; nothing else (a sandboxed preload has no Node.js)
-//   src/renderer  → contract, core/abi (+ bundled npm UI libraries); no Node.js, no electron
+//   src/renderer  → contract, core/abi, core/sim/filter*.ts (+ bundled npm UI libraries); no Node.js, no electron
 //   src/web       → host, contract (+ Node.js, npm)
 //   src/contract  → src/contract only (types shared by host and UI)
 //
@@ -57,7 +57,14 @@ module.exports = {
     layerRule('cli', ['host', 'scenario', 'core'], 'src/cli may use host, scenario and core.'),
     layerRule('main', ['host', 'contract'], 'src/main (Electron main) may use host and contract; the lab itself lives in src/host.'),
     layerRule('web', ['host', 'contract'], 'src/web may use host and contract.'),
-    layerRule('renderer', ['contract', 'core/abi'], 'src/renderer may use contract and the core/abi tables; everything else goes through the contract.'),
+    {
+      name: 'renderer-layer',
+      severity: 'error',
+      comment:
+        'src/renderer may use contract and the core/abi tables, and src/core/sim/filter*.ts: the trace filter language is a pure module the UI needs to check a filter as it is typed. Everything else goes through the contract.',
+      from: { path: '^src/renderer/' },
+      to: { path: '^src/(?!(?:renderer|contract|core/abi)/|core/sim/filter[^/]*\\.ts$)' },
+    },
     {
       name: 'renderer-no-node',
       severity: 'error',

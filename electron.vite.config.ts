@@ -1,6 +1,7 @@
 /**
  * electron-vite build of the desktop app:
  *   src/main/index.ts      → out/main/index.js      (ESM; package.json has "type": "module")
+ *   src/host/lab/worker.ts → out/main/lab_worker.js (the session worker thread)
  *   src/preload/index.ts   → out/preload/index.cjs  (CommonJS: a sandboxed preload cannot be ESM)
  *   src/renderer/index.html → out/renderer/
  * The CLI is built separately by `npm run build:cli` (esbuild).
@@ -8,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
+import { rendererConfig } from './vite.renderer.config.js';
 
 const root = import.meta.dirname;
 const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { version: string };
@@ -17,7 +19,8 @@ export default defineConfig({
     build: {
       outDir: resolve(root, 'out/main'),
       rolldownOptions: {
-        input: { index: resolve(root, 'src/main/index.ts') },
+        // The lab's session worker sits beside the main bundle (src/host/lab/worker_client.ts looks there).
+        input: { index: resolve(root, 'src/main/index.ts'), lab_worker: resolve(root, 'src/host/lab/worker.ts') },
       },
     },
   },
@@ -37,13 +40,6 @@ export default defineConfig({
       },
     },
   },
-  renderer: {
-    root: resolve(root, 'src/renderer'),
-    build: {
-      outDir: resolve(root, 'out/renderer'),
-      rolldownOptions: {
-        input: { index: resolve(root, 'src/renderer/index.html') },
-      },
-    },
-  },
+  // Shared with the web mode's build (npm run build:web).
+  renderer: rendererConfig,
 });

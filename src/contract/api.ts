@@ -21,6 +21,7 @@ import type {
   RunFailure,
   ScenarioLang,
   SessionStatus,
+  SessionSync,
   Speed,
   Topology,
   TraceBatchMessage,
@@ -115,6 +116,17 @@ export interface Requests {
   /** Writes a recording of the session so far (scenario, seed, inputs, trace hash). */
   'session.saveRecording': { params: { path: string }; result: SaveResult };
   'session.exportTrace': { params: { path: string; format: 'jsonl' | 'chrome-trace' }; result: SaveResult };
+  /**
+   * Added after v1 (additive). A UI re-attaching to its session (a web page after a lost
+   * connection) catches up: the session, status, topology, consoles, failures; the trace stream
+   * goes on from `traceFrom` (the records the UI holds). `session: null` when there is none.
+   */
+  'session.sync': { params: { traceFrom: number }; result: SessionSync };
+  /**
+   * Added after v1 (additive). Opens a recording from its text (a file dropped on the window,
+   * which has no path in a browser); `file` names it in messages.
+   */
+  'session.openRecordingText': { params: { file: string; text: string }; result: OpenResult };
 
   // ---- files (web mode: only inside AppInfo.roots) ----
   'files.read': { params: { path: string }; result: FileText };
@@ -145,6 +157,12 @@ export interface Events {
   'session.console': ConsoleChunk;
   'session.topology': Topology;
   'session.failure': RunFailure;
+  /**
+   * Added after v1 (additive). The session is gone: its worker stopped answering (a step that
+   * never ends), ran out of memory or crashed, and was stopped. The UI says why and offers to
+   * open the scenario again.
+   */
+  'session.ended': { message: string };
   /** A menu item was chosen (Electron). */
   'menu.command': { command: MenuCommand };
   /**

@@ -31,6 +31,7 @@ export const EVENT_NAMES: readonly EventName[] = Object.freeze(
     'session.topology': true,
     'session.failure': true,
     'menu.command': true,
+    'session.ended': true,
     'app.openPath': true,
   } satisfies Record<EventName, true>) as EventName[],
 );

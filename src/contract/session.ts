@@ -40,8 +40,12 @@ export interface SessionInfo {
   replay: boolean;
 }
 
-/** How a console reaches its domain: dom0's shell, xend over the Xen 2.0 control interface, or xenconsoled's ring. */
-export type ConsoleKind = 'shell' | 'xend' | 'xenconsoled';
+/**
+ * How a console reaches its domain: dom0's shell, xend over the Xen 2.0 control interface,
+ * xenconsoled's ring, or (added after v1, additive) `kernel`: a TypeScript scenario's custom
+ * kernel, which reads and writes its console itself.
+ */
+export type ConsoleKind = 'shell' | 'xend' | 'xenconsoled' | 'kernel';
 
 export interface ConsoleInfo {
   domid: number;
@@ -80,6 +84,11 @@ export interface SessionStatus {
   recordsPerSecond: number;
   /** Expectation and check failures so far. */
   failures: number;
+  /**
+   * Why the session stopped by itself, for the status bar (added after v1, additive): the trace
+   * limit reached, an error in a custom kernel. Cleared by the next run or reset.
+   */
+  notice?: string;
 }
 
 /** An expectation or check that failed, with its place in the scenario (an editor marker). */
@@ -93,6 +102,20 @@ export interface RunFailure {
   found?: string;
   /** The position at which it failed. */
   position: number;
+}
+
+/**
+ * What a UI re-attaching to its session needs to catch up (a web page whose connection
+ * dropped and came back). Added after v1 (additive): the session, its status and topology,
+ * each console's whole text (reset), every failure so far; the trace stream goes on from the
+ * `traceFrom` the UI gave (with `truncate` when it holds more than the session).
+ */
+export interface SessionSync {
+  session: SessionInfo | null;
+  status?: SessionStatus;
+  topology?: Topology;
+  consoles: ConsoleChunk[];
+  failures: RunFailure[];
 }
 
 export interface ConsoleChunk {

@@ -7,7 +7,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { decodeRecord, type TraceBatch } from '../core/sim/trace.js';
-import { ChromeTraceEncoder } from '../scenario/chrome_trace.js';
+import { ChromeTraceEncoder, type ChromeTraceOptions } from '../scenario/chrome_trace.js';
 import type { Scenario } from '../scenario/model.js';
 import { looksLikeRecording, parseRecording, replay, recordingToJson, type Recording, type ReplayResult } from '../scenario/recording.js';
 import { runScenario, type RunResult } from '../scenario/runner.js';
@@ -121,45 +121,93 @@ export interface ExportResult {
  */
 const SLICE = 256;
 
-/** Streams the trace of `src` in `format` into `sink`. A scenario runs with `seed` if given. */
-export function exportTrace(src: TraceSource, format: ExportFormat, out: TextSink, opts: { seed?: number } = {}): ExportResult {
+/** An encoder of records as they come, in one of the export formats. */
+export interface TraceEncoder {
+  batch(b: TraceBatch): void;
+  finish(): void;
+  readonly records: number;
+}
+
+/** Encodes records into `out` in `format` (chrome-trace: with `chrome`'s VIRQ names and otherData). */
+export function traceEncoder(format: ExportFormat, out: TextSink, chrome: ChromeTraceOptions = {}): TraceEncoder {
   let records = 0;
-  let onBatch: (b: TraceBatch) => void;
-  let finish: () => void;
   if (format === 'jsonl') {
-    onBatch = (b) => {
-      const c = b.chunk;
-      for (let s = b.start; s < b.end; s += SLICE) {
-        let text = '';
-        for (let i = s, end = Math.min(b.end, s + SLICE); i < end; i++) text += `${JSON.stringify(decodeRecord(c, i))}\n`;
-        out.write(text);
-      }
-      records += b.end - b.start;
+    return {
+      batch(b) {
+        const c = b.chunk;
+        for (let s = b.start; s < b.end; s += SLICE) {
+          let text = '';
+          for (let i = s, end = Math.min(b.end, s + SLICE); i < end; i++) text += `${JSON.stringify(decodeRecord(c, i))}\n`;
+          out.write(text);
+        }
+        records += b.end - b.start;
+      },
+      finish() {},
+      get records() {
+        return records;
+      },
     };
-    finish = () => {};
-  } else {
-    const sc = src.kind === 'scenario' ? src.scenario : undefined;
-    const otherData: Record<string, unknown> =
-      src.kind === 'scenario'
-        ? { source: 'scenario', file: src.file, name: src.scenario.name, seed: opts.seed ?? src.scenario.seed }
-        : { source: 'recording', file: src.file, scenario_file: src.recording.file, seed: src.recording.seed, inputs: src.recording.inputs.length };
-    const xen = sc?.xen ?? recordedXen(src);
-    const enc = new ChromeTraceEncoder({ ...(xen === undefined ? {} : { xen }), otherData });
-    out.write(enc.begin());
-    onBatch = (b) => {
+  }
+  const enc = new ChromeTraceEncoder(chrome);
+  out.write(enc.begin());
+  return {
+    batch(b) {
       for (let s = b.start; s < b.end; s += SLICE) out.write(enc.batch({ chunk: b.chunk, start: s, end: Math.min(b.end, s + SLICE) }));
       records += b.end - b.start;
-    };
-    finish = () => out.write(enc.end());
-  }
+    },
+    finish() {
+      out.write(enc.end());
+    },
+    get records() {
+      return records;
+    },
+  };
+}
+
+/** Streams the trace of `src` in `format` into `sink`. A scenario runs with `seed` if given. */
+export function exportTrace(src: TraceSource, format: ExportFormat, out: TextSink, opts: { seed?: number } = {}): ExportResult {
+  const sc = src.kind === 'scenario' ? src.scenario : undefined;
+  const otherData: Record<string, unknown> =
+    src.kind === 'scenario'
+      ? { source: 'scenario', file: src.file, name: src.scenario.name, seed: opts.seed ?? src.scenario.seed }
+      : { source: 'recording', file: src.file, scenario_file: src.recording.file, seed: src.recording.seed, inputs: src.recording.inputs.length };
+  const xen = format === 'jsonl' ? undefined : (sc?.xen ?? recordedXen(src));
+  const enc = traceEncoder(format, out, { ...(xen === undefined ? {} : { xen }), otherData });
+  const onBatch = (b: TraceBatch): void => enc.batch(b);
   if (src.kind === 'scenario') {
     const run = runScenario(src.scenario, { ...(opts.seed === undefined ? {} : { seed: opts.seed }), onMachine: (hv) => void hv.trace.subscribe(onBatch) });
-    finish();
-    return { records, run };
+    enc.finish();
+    return { records: enc.records, run };
   }
   const r = replay(src.recording, { onBatch });
-  finish();
-  return { records, run: r.result, replay: r };
+  enc.finish();
+  return { records: enc.records, run: r.result, replay: r };
+}
+
+/**
+ * Records already made (a lab session's trace) exported to `target`
+ * atomically: nothing is left there if it fails. Returns the bytes written.
+ */
+export function exportBatchesToFile(batches: Iterable<TraceBatch>, format: ExportFormat, target: string, chrome: ChromeTraceOptions = {}): { records: number; bytes: number } {
+  let bytes = 0;
+  const file = new AtomicFile(target);
+  try {
+    const sink = new ByteSink({
+      write(b) {
+        writeOrFail(file, b);
+        bytes += b.length;
+      },
+    });
+    const enc = traceEncoder(format, sink, chrome);
+    for (const b of batches) enc.batch(b);
+    enc.finish();
+    sink.flush();
+    commitOrFail(file);
+    return { records: enc.records, bytes };
+  } catch (e) {
+    file.abort();
+    throw e;
+  }
 }
 
 /** The Xen version of a recording's scenario, without running it (for VIRQ names); undefined if it does not load. */

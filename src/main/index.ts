@@ -5,9 +5,8 @@
  */
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session } from 'electron';
-// The lab host. MERGE: this line becomes `import { createLabHost } from '../host/lab_host.js';`
-// (and ./host_placeholder.ts is deleted); the assignment to CreateLabHost below checks it fits.
-import { createLabHost } from './host_placeholder.js';
+// The lab host; the assignment to CreateLabHost below checks it fits the shell's port.
+import { createLabHost } from '../host/lab_host.js';
 import { APP_ENTRY_URL, APP_ORIGIN, APP_SCHEME, APP_SCHEME_PRIVILEGES, serveRendererRequest } from './app_protocol.js';
 import type { CreateLabHost } from './host_port.js';
 import { APP_ID, APP_NAME } from './identity.js';

@@ -34,13 +34,12 @@ import { VIRQS } from '../core/abi/evtchn.js';
 import { VIRQS as VIRQS_XEN2 } from '../core/abi/xen2.js';
 import { BIT, BY_GUEST, RAISE_PIRQ, TK, decodeRecord, type TraceBatch, type TraceChunk, type TraceRecord } from '../core/sim/trace.js';
 import type { XenVersion } from './model.js';
+import { PendingNotifications } from './trace_cause.js';
 
 /** Display spacing of records at the same virtual instant, ns. */
 export const DISPLAY_STEP_NS = 4;
 /** Where in a slice its flow events sit: inside it, clear of its edges and its children. */
 const FLOW_OFFSET_NS = 2;
-/** Notifications kept per port while none is handled. */
-const MAX_WAITING = 16;
 
 export interface ChromeTraceOptions {
   /** Which Xen's VIRQ names to use (default "4"). */
@@ -122,8 +121,8 @@ export class ChromeTraceEncoder {
   private readonly bitHeads = new Map<number, string>();
   /** The open hypercall or raise: what a pending bit set now is caused by. */
   private leaf: Slice | undefined;
-  /** Notifications not yet handled, by receiving (domain, port). */
-  private readonly flows = new Map<number, WaitingFlow[]>();
+  /** Notifications not yet handled, by receiving (domain, port) (the rule shared with the lab's cause column: trace_cause.ts). */
+  private readonly flows = new PendingNotifications<WaitingFlow>();
   private nextFlow = 1;
   private readonly seenPids = new Set<number>();
   private readonly namedPids = new Set<number>();
@@ -330,10 +329,8 @@ export class ChromeTraceEncoder {
         const st = this.stacks.get(tid);
         if (st !== undefined && st.length > 0 && st[st.length - 1]!.kind === 'handler') this.close(st[st.length - 1]!, D);
         this.open('handler', `handler ${port}`, pid, tid, D, `{"port":${port},"vcpu":${vcpu},"seq":${seq},"t":${t}}`);
-        const key = flowKey(dom, port);
-        const waiting = this.flows.get(key);
+        const waiting = this.flows.take(dom, port);
         if (waiting !== undefined) {
-          this.flows.delete(key);
           for (const f of waiting) {
             const id = this.nextFlow++;
             this.queue.push(`{"name":"notify","cat":"evtchn","ph":"s","id":${id},"ts":${ts(f.ts)},"pid":${f.pid},"tid":${f.tid}}`);
@@ -370,11 +367,7 @@ export class ChromeTraceEncoder {
             return;
           }
         } else if ((field === B_PENDING || field === B_FIFO_PENDING) && value === 1 && !byGuest && this.leaf !== undefined) {
-          const key = flowKey(dom, port);
-          let w = this.flows.get(key);
-          if (w === undefined) this.flows.set(key, (w = []));
-          else if (w.length >= MAX_WAITING) w.shift(); // set again without a handler in between (cleared by other means): keep the latest
-          w.push({ pid: this.leaf.pid, tid: this.leaf.tid, ts: this.leaf.start + FLOW_OFFSET_NS });
+          this.flows.add(dom, port, { pid: this.leaf.pid, tid: this.leaf.tid, ts: this.leaf.start + FLOW_OFFSET_NS });
         }
         this.queue.push(ev);
         return;
@@ -391,7 +384,7 @@ export class ChromeTraceEncoder {
     switch (r.kind) {
       case 'port':
         name = `port ${r.port}: ${r.state}`;
-        if (r.state === 'free') this.flows.delete(flowKey(r.dom, r.port));
+        if (r.state === 'free') this.flows.dropPort(r.dom, r.port);
         break;
       case 'grant_entry':
         name = `grant ${r.ref}: flags ${r.flags}`;
@@ -403,7 +396,7 @@ export class ChromeTraceEncoder {
         name = r.event;
         scope = 'p';
         if (r.event === 'create' && r.dom >= 0 && r.dom < DOMID_XEN) this.nameProcess(r.dom + 1, r.name ?? `domain ${r.dom}`, r.dom);
-        if (r.event === 'destroy') for (const k of [...this.flows.keys()]) if (Math.floor(k / 2 ** 20) === r.dom) this.flows.delete(k);
+        if (r.event === 'destroy') this.flows.dropDomain(r.dom);
         break;
       case 'note':
         name = r.text.length > 80 ? `${r.text.slice(0, 77)}...` : r.text;
@@ -427,10 +420,6 @@ export class ChromeTraceEncoder {
     void dom;
     this.queue.push(`{"name":${q(name)},"cat":"${r.kind}","ph":"i","s":"${scope}","ts":${ts(D)},"pid":${pid},"tid":${tid},"args":${JSON.stringify({ ...rest, seq, t })}}`);
   }
-}
-
-function flowKey(dom: number, port: number): number {
-  return dom * 2 ** 20 + (port & 0xfffff);
 }
 
 /** A whole trace as Chrome trace-event JSON, in pieces (for tests and small traces; the host streams with the encoder). */

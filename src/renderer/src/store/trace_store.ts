@@ -1,0 +1,55 @@
+/**
+ * The trace as the UI holds it: the streamed columns (contract/trace_batch.ts)
+ * appended into growing typed arrays, truncated when the session steps back.
+ * The timeline and event list read these columns; `records` may lag the
+ * session's count while batches are on their way.
+ */
+import type { TraceBatchMessage } from '../../../contract/session.js';
+import { fromBase64, unpackTraceColumns, type TraceColumns } from '../../../contract/trace_batch.js';
+
+type ColumnName = keyof TraceColumns;
+
+export class TraceStore {
+  count = 0;
+  private cap = 0;
+  cols: TraceColumns = { t: new Float64Array(0), dom: new Int32Array(0), vcpu: new Int32Array(0), port: new Int32Array(0), x0: new Int32Array(0), cause: new Int32Array(0), kind: new Uint8Array(0) };
+
+  clear(): void {
+    this.count = 0;
+  }
+
+  /** Applies a batch; false when it does not follow on from what is held (the caller re-syncs). */
+  apply(b: TraceBatchMessage): boolean {
+    if (b.truncate !== undefined && b.truncate < this.count) this.count = b.truncate;
+    if (b.first > this.count) return false;
+    // Records already held (sent again after a reconnect) are the same: only the rest is added.
+    const skip = this.count - b.first;
+    if (b.count <= skip) return true;
+    const c = unpackTraceColumns(fromBase64(b.columns), b.count);
+    const add = b.count - skip;
+    this.reserve(this.count + add);
+    for (const k of Object.keys(c) as ColumnName[]) (this.cols[k] as Float64Array).set((c[k] as Float64Array).subarray(skip), this.count);
+    this.count += add;
+    return true;
+  }
+
+  private reserve(n: number): void {
+    if (n <= this.cap) return;
+    const cap = Math.max(n, this.cap * 2, 4096);
+    const grow = <T extends Float64Array | Int32Array | Uint8Array>(old: T, make: (n: number) => T): T => {
+      const a = make(cap);
+      a.set(old.subarray(0, this.count));
+      return a;
+    };
+    this.cols = {
+      t: grow(this.cols.t, (n) => new Float64Array(n)),
+      dom: grow(this.cols.dom, (n) => new Int32Array(n)),
+      vcpu: grow(this.cols.vcpu, (n) => new Int32Array(n)),
+      port: grow(this.cols.port, (n) => new Int32Array(n)),
+      x0: grow(this.cols.x0, (n) => new Int32Array(n)),
+      cause: grow(this.cols.cause, (n) => new Int32Array(n)),
+      kind: grow(this.cols.kind, (n) => new Uint8Array(n)),
+    };
+    this.cap = cap;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Monaco, loaded on its own (a separate chunk, so the shell and the consoles
+ * come up first): the editor with its languages, YAML with
+ * monaco-yaml bound to the scenario JSON Schema (validation, completion,
+ * hover docs), TypeScript with the scenario API's typings. Workers are
+ * Vite-bundled modules (CSP: worker-src 'self').
+ */
+// editor.main, not the bare core: it adds the createWebWorker({ moduleId, label, createData })
+// form monaco-yaml's worker manager uses, on top of MonacoEnvironment.getWorker.
+import * as monaco from 'monaco-editor/esm/vs/editor/editor.main.js';
+import EditorWorker from 'monaco-editor/esm/vs/editor/editor.worker.js?worker';
+import TsWorker from 'monaco-editor/esm/vs/language/typescript/ts.worker.js?worker';
+import { configureMonacoYaml } from 'monaco-yaml';
+import type { EditorSupport } from '../../../../contract/api.js';
+import YamlWorker from './yaml.worker.ts?worker';
+import { configureTypeScript } from './typescript_api.js';
+
+self.MonacoEnvironment = {
+  getWorker(_id: string, label: string): Worker {
+    if (label === 'yaml') return new YamlWorker();
+    if (label === 'typescript' || label === 'javascript') return new TsWorker();
+    return new EditorWorker();
+  },
+};
+
+let configured = false;
+
+/**
+ * Where monaco-yaml finds the schema. The host's $id is a URN, which the YAML service's URI
+ * handling mangles (it escapes the colons) and then cannot find: the schema is registered
+ * under a plain file URI instead, with its $id left out.
+ */
+const SCHEMA_URI = 'file:///xenlab/scenario.schema.json';
+
+export function setUpMonaco(support: EditorSupport): typeof monaco {
+  if (!configured) {
+    configured = true;
+    configureMonacoYaml(monaco, {
+      enableSchemaRequest: false,
+      validate: true,
+      completion: true,
+      hover: true,
+      schemas: [{ uri: SCHEMA_URI, fileMatch: ['*'], schema: withoutId(support.jsonSchema) }],
+    });
+    configureTypeScript(monaco, support.typings);
+  }
+  return monaco;
+}
+
+function withoutId(schema: unknown): object {
+  const { $id: _id, ...rest } = schema as Record<string, unknown>;
+  return rest;
+}
+
+export type MonacoApi = typeof monaco;

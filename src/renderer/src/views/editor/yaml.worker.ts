@@ -1,0 +1,2 @@
+// monaco-yaml's language service, run as Monaco's worker for YAML models (TOOLCHAIN.md).
+import 'monaco-yaml/yaml.worker.js';
