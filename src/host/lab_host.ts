@@ -9,6 +9,7 @@
  * one per window or connection and wire it to their transport.
  */
 import { HostError, type EventName, type Events, type HostApi, type HostMode, type Params, type RequestName, type Result } from '../contract/api.js';
+import { isEventName } from '../contract/bridge.js';
 import { dispatch, type DialogProvider, type DispatchContext } from './lab/dispatch.js';
 import { Drafts } from './lab/drafts.js';
 import { FileService } from './lab/file_service.js';
@@ -34,7 +35,6 @@ export interface LabHost extends HostApi {
 }
 
 /** The event names a host streams (anything else from a worker is dropped). */
-const EVENT_NAMES: ReadonlySet<string> = new Set<EventName>(['session.status', 'session.trace', 'session.console', 'session.topology', 'session.failure', 'session.ended', 'menu.command']);
 
 class Host implements LabHost {
   private readonly listeners = new Map<string, Set<(payload: never) => void>>();
@@ -59,7 +59,7 @@ class Host implements LabHost {
   }
 
   on<E extends EventName>(name: E, listener: (payload: Events[E]) => void): () => void {
-    if (!EVENT_NAMES.has(name)) throw new HostError('bad-request', `unknown event "${String(name)}"`);
+    if (!isEventName(name)) throw new HostError('bad-request', `unknown event "${String(name)}"`);
     let set = this.listeners.get(name);
     if (set === undefined) this.listeners.set(name, (set = new Set()));
     set.add(listener as (payload: never) => void);
@@ -68,7 +68,7 @@ class Host implements LabHost {
 
   /** Hands an event to this window's listeners (the main process sends menu commands this way too). */
   emit(name: string, payload: unknown): void {
-    if (!EVENT_NAMES.has(name)) return;
+    if (!isEventName(name)) return;
     for (const l of [...(this.listeners.get(name) ?? [])]) {
       try {
         (l as (p: unknown) => void)(payload);

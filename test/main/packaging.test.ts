@@ -127,10 +127,19 @@ describe('electron-builder.yml', () => {
     });
   });
 
-  it('packs only the built app into asar, with the example scenarios beside it', () => {
+  it('packs only the built app and what its host reads into asar, with the example scenarios beside it', () => {
     expect(config.asar).toBe(true);
     expect(config.npmRebuild).toBe(false);
-    expect(config.files.filter((f) => !f.startsWith('!'))).toEqual(['out/main/**', 'out/preload/**', 'out/renderer/**', 'package.json']);
+    expect(config.files.filter((f) => !f.startsWith('!'))).toEqual([
+      'out/main/**',
+      'out/preload/**',
+      'out/renderer/**',
+      'package.json',
+      // src/host/lab/assets.ts reads these beside package.json: the default scenario, the schema, the typings.
+      'scenarios/**',
+      'schema/scenario.schema.json',
+      'types/xenlab-scenario.d.ts',
+    ]);
     expect(config.files).toContain('!**/*.map');
     expect(config.extraResources).toEqual([{ from: 'scenarios', to: 'scenarios', filter: ['**/*'] }]);
     expect(pkg.main).toBe('out/main/index.js');
@@ -309,8 +318,9 @@ describe('packing the app (electron-builder --dir --linux, stub Electron)', () =
   });
 
   it('stays small (it was 144 MB when renderer libraries were runtime dependencies)', () => {
+    // About 12 MiB of renderer (Monaco and its workers, xterm, the UI) and 9 MiB of TypeScript's transpiler.
     const bytes = [...asar.files.values()].reduce((sum, f) => sum + f.size, 0);
-    expect(bytes).toBeLessThan(20 * 2 ** 20);
+    expect(bytes).toBeLessThan(32 * 2 ** 20);
   });
 
   it("the packed dependencies do the host's work: TypeScript transpiles, QuickJS runs, yaml and ws load", async () => {
