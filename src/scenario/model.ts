@@ -80,6 +80,27 @@ export interface DomainSpec {
   readonly pos: Pos;
 }
 
+/** A duration or a count as written, with where it was written. */
+export interface Timed {
+  readonly value: number;
+  readonly pos: Pos;
+  readonly path: string;
+}
+
+/**
+ * When a step happens: `at` an absolute virtual time (the clock runs on to it
+ * first), and `repeat` times, `every` apart (each repetition starts `every`
+ * after the one before started).
+ */
+export interface StepTiming {
+  /** Virtual time, ns. */
+  readonly at?: Timed;
+  /** ns between the starts of two repetitions (0: one after the other, at once). */
+  readonly every?: Timed;
+  /** How many times, at least 1. */
+  readonly repeat?: Timed;
+}
+
 interface StepBase {
   readonly pos: Pos;
   readonly path: string;
@@ -87,6 +108,7 @@ interface StepBase {
   readonly label: string;
   readonly expect?: ExpectNode;
   readonly save?: readonly SaveSpec[];
+  readonly timing?: StepTiming;
 }
 
 export type LifecycleAction = 'pause' | 'unpause' | 'shutdown' | 'destroy';
