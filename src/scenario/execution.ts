@@ -33,6 +33,8 @@ import type { Hypervisor } from '../core/hv/hypervisor.js';
 import type { Scenario, Step } from './model.js';
 import type { RunOptions, RunResult } from './runner.js';
 import { StepRunner, typeAtConsole, type TypeResult } from './steps.js';
+import { fmtNs } from './time.js';
+import { watchUntil, type Watch } from './until.js';
 
 /** What one call of Execution.next() did. */
 export type Unit = { readonly kind: 'step'; readonly index: number; readonly repetition?: number } | { readonly kind: 'event'; readonly t: number } | { readonly kind: 'idle' };
@@ -77,8 +79,10 @@ interface Active {
   phase: number;
   /** WAIT: when the repetition is due. */
   due: number;
-  /** HOLD: when the action ends (run). */
+  /** HOLD: when the action ends (run), or gives up (until). */
   end: number;
+  /** HOLD of an until: its condition. */
+  watch: Watch | undefined;
   /** When the action began (the StepResult's t). */
   began: number;
   /** The repetition's action phase has begun (its failures count from there). */
@@ -203,11 +207,14 @@ export class Execution {
       phase = ACT;
     }
     if (phase === ACT) {
-      if (s.kind !== 'run') return now;
-      const end = now + s.ns;
-      return next <= end ? next : end;
+      if (s.kind === 'run') return Math.min(next, now + s.ns);
+      if (s.kind !== 'until') return now;
+      // The watch the step would start: a condition that already holds (or cannot be watched) ends it at once.
+      const w = watchUntil(this.runner, s.condition, true);
+      return w === undefined || w.holds() ? now : Math.min(next, now + s.timeout);
     }
-    return next <= a!.end ? next : a!.end;
+    if (a!.watch !== undefined && a!.watch.holds()) return now;
+    return Math.min(next, a!.end);
   }
 
   /** Bytes typed at a domain's console now, as a `type` step types them; logged with the position when the console took them. */
@@ -254,9 +261,28 @@ export class Execution {
             a.phase = HOLD;
             break;
           }
+          if (s.kind === 'until') {
+            a.watch = watchUntil(this.runner, s.condition, false);
+            if (a.watch === undefined) return this.finish(a, undefined);
+            a.end = hv.now + s.timeout;
+            a.phase = HOLD;
+            break;
+          }
           return this.finish(a, this.runner.perform(s));
         }
         default: {
+          const s = a.step;
+          if (s.kind === 'until') {
+            const w = a.watch!;
+            if (w.holds()) {
+              w.commit();
+              return this.finish(a, { waited: hv.now - a.began, ...w.out() });
+            }
+            if (hv.stepUntil(a.end)) return this.event();
+            hv.runUntil(a.end);
+            this.runner.fail(s.condition, `${w.missed()} (waited ${fmtNs(s.timeout)}, the timeout)`);
+            return this.finish(a, { waited: s.timeout });
+          }
           if (hv.stepUntil(a.end)) return this.event();
           hv.runUntil(a.end);
           return this.finish(a, undefined);
@@ -285,6 +311,7 @@ export class Execution {
       phase: tm?.at === undefined ? ACT : WAIT,
       due: start,
       end: 0,
+      watch: undefined,
       began: 0,
       started: false,
     };
@@ -319,6 +346,7 @@ export class Execution {
     this.lastRepetition = repetition;
     a.rep++;
     a.started = false;
+    a.watch = undefined;
     if (a.rep < a.reps) {
       if (a.every === undefined) a.phase = ACT;
       else {
@@ -363,14 +391,4 @@ export class Execution {
     if (last?.kind === 'advance' && last.position === this.units) this.log[this.log.length - 1] = { kind: 'advance', position: this.units, t };
     else this.log.push({ kind: 'advance', position: this.units, t });
   }
-}
-
-/** ns as the shortest exact unit: 1.5ms, 250us, 7ns. */
-export function fmtNs(ns: number): string {
-  if (ns === 0) return '0';
-  if (ns % 1e9 === 0) return `${ns / 1e9}s`;
-  if (ns % 1e6 === 0) return `${ns / 1e6}ms`;
-  if (ns % 1e3 === 0) return `${ns / 1e3}us`;
-  if (ns >= 1e6) return `${(ns / 1e6).toFixed(6).replace(/0+$/, '')}ms`;
-  return `${ns}ns`;
 }

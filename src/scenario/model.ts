@@ -120,6 +120,31 @@ export type LifecycleReason = ShutdownReason | (typeof XEND_SHUTDOWN_REASONS)[nu
 
 export type RingAction = 'init' | 'attach' | 'request' | 'push' | 'consume' | 'respond' | 'final_check';
 
+/** A domain's lifecycle state, as an `until` waits for it. */
+export type DomainUntilState = 'running' | 'paused' | 'shutdown' | 'dying' | 'destroyed';
+
+/** What an `until` waits for. */
+export type UntilCondition =
+  /** A line of new console output matching `matches` (a RegExp source) or containing `contains`. */
+  | { readonly kind: 'console'; readonly domain: NumArg; readonly matches?: string; readonly contains?: string; readonly pos: Pos; readonly path: string }
+  /** A port whose fields compare as a check's do. */
+  | { readonly kind: 'port'; readonly domain: NumArg; readonly port: NumArg; readonly checks: ReadonlyMap<string, ExpectNode>; readonly pos: Pos; readonly path: string }
+  /**
+   * A XenbusState in a xenstore state node: a device of `domain` (its
+   * frontend's directory, or dom0's backend directory for it), or `path`.
+   */
+  | {
+      readonly kind: 'xenbus';
+      readonly domain?: NumArg;
+      readonly device?: { readonly type: 'vbd' | 'vif'; readonly devid: number; readonly end: 'frontend' | 'backend' };
+      /** Or a state node's full xenstore path. */
+      readonly node?: string;
+      readonly state: number;
+      readonly pos: Pos;
+      readonly path: string;
+    }
+  | { readonly kind: 'domain'; readonly domain: NumArg; readonly state: DomainUntilState; readonly pos: Pos; readonly path: string };
+
 export type Step =
   | (StepBase & { readonly kind: 'hypercall'; readonly as: NumArg; readonly vcpu: number; readonly op: OpSpec; readonly args: ReadonlyMap<string, ArgValue> })
   | (StepBase & { readonly kind: 'mask' | 'clear_mask'; readonly as: NumArg; readonly port: NumArg })
@@ -129,6 +154,7 @@ export type Step =
   | (StepBase & { readonly kind: 'ring'; readonly as: NumArg; readonly action: RingAction; readonly ring: string; readonly args: ReadonlyMap<string, NumArg> })
   | (StepBase & { readonly kind: 'check'; readonly domain: NumArg; readonly port?: NumArg; readonly vcpu?: NumArg; readonly checks: ReadonlyMap<string, ExpectNode> })
   | (StepBase & { readonly kind: 'run'; readonly ns: number })
+  | (StepBase & { readonly kind: 'until'; readonly condition: UntilCondition; readonly timeout: number })
   | (StepBase & { readonly kind: 'lifecycle'; readonly action: LifecycleAction; readonly domain: NumArg; readonly reason?: LifecycleReason })
   | (StepBase & { readonly kind: 'virq'; readonly domain: NumArg; readonly virq: NumArg; readonly vcpu: NumArg })
   | (StepBase & { readonly kind: 'pirq'; readonly domain: NumArg; readonly pirq: NumArg })

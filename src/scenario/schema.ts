@@ -245,9 +245,19 @@ class Generator {
     return Object.entries(fields).filter(([, f]) => f.required === true && (f.xen === undefined || f.xen === xen)).map(([k]) => k);
   }
 
-  map(fields: Fields, xen: XenMode, context?: string, results?: readonly string[]): JsonSchema {
+  map(fields: Fields, xen: XenMode, context?: string, results?: readonly string[], rules: { oneOf?: readonly string[]; anyOf?: readonly string[] } = {}): JsonSchema {
     const required = this.required(fields, xen);
-    return { type: 'object', properties: this.properties(fields, xen, context, results), ...(required.length > 0 ? { required } : {}), additionalProperties: false };
+    // A key that needs others beside it (every needs repeat).
+    const needs = Object.entries(fields).filter(([, f]) => f.requires !== undefined && (f.xen === undefined || f.xen === xen));
+    return {
+      type: 'object',
+      properties: this.properties(fields, xen, context, results),
+      ...(required.length > 0 ? { required } : {}),
+      additionalProperties: false,
+      ...(rules.oneOf !== undefined ? { oneOf: rules.oneOf.map((k) => ({ required: [k] })) } : {}),
+      ...(rules.anyOf !== undefined ? { anyOf: rules.anyOf.map((k) => ({ required: [k] })) } : {}),
+      ...(needs.length > 0 ? { dependencies: Object.fromEntries(needs.map(([k, f]) => [k, [...f.requires!]])) } : {}),
+    };
   }
 
   field(f: Field, xen: XenMode, context: string | undefined, results: readonly string[]): JsonSchema {
@@ -278,7 +288,7 @@ class Generator {
       case 'list':
         return { type: 'array', items: this.field(k.item, xen, context, results), ...extra };
       case 'map':
-        return { ...this.map(k.fields, xen, context, results), ...extra };
+        return { ...this.map(k.fields, xen, context, results, k), ...extra };
       case 'domain_or_map':
         return { ...extra, anyOf: [ref(this.domainDef()), this.map(k.fields, xen, context, results)] };
       case 'expect':

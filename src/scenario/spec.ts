@@ -23,6 +23,7 @@ import * as xen2 from '../core/abi/xen2.js';
 import type { ArgKind, OpSpec } from '../core/hv/hypercall.js';
 import { opsFor } from '../core/hv/hypercall_xen2.js';
 import { DEFAULT_MEMORY_PAGES, FIRST_FREE_GFN } from '../core/hv/hypervisor.js';
+import { XENBUS_STATE_NAMES } from '../core/abi/xenbus.js';
 import { XEND_SHUTDOWN_REASONS, type RingAction, type XenVersion } from './model.js';
 
 /** Which hypervisor's rules a scenario runs on: Xen 2.0.0 or today's. */
@@ -288,6 +289,8 @@ export const RESULT_DOCS: Readonly<Record<string, string>> = {
   notify: 'RING_PUSH_*_AND_CHECK_NOTIFY: the other end must be notified',
   consumed: 'entries consumed',
   work: 'RING_FINAL_CHECK_FOR_*: more work is waiting',
+  waited: 'until: how long it waited, in ns of virtual time',
+  line: 'until a console line: the line that matched',
 };
 
 // ---- fields ----
@@ -311,7 +314,11 @@ export type Kind =
   /** A number of a kind: a literal, a name of that kind, or a $name. */
   | { readonly t: 'num'; readonly kind: NumKind }
   | { readonly t: 'list'; readonly item: Field }
-  | { readonly t: 'map'; readonly fields: Fields }
+  /**
+   * A mapping of `fields`. `oneOf`: exactly one of these keys must be written;
+   * `anyOf`: at least one of them. A field's `requires` names keys it needs beside it.
+   */
+  | { readonly t: 'map'; readonly fields: Fields; readonly oneOf?: readonly string[]; readonly anyOf?: readonly string[] }
   /** A domain, or a map with `domain` and more (lifecycle steps). */
   | { readonly t: 'domain_or_map'; readonly fields: Fields }
   /** A hypercall's name, from the op table. */
@@ -343,6 +350,8 @@ export interface Field {
   readonly xen?: XenMode;
   /** How messages name the value: "expected <what> ...". */
   readonly what?: string;
+  /** Keys of the same mapping this one needs beside it. */
+  readonly requires?: readonly string[];
 }
 
 /** Keys of a mapping in the order messages list them. */
@@ -447,6 +456,85 @@ export const COPY_SIDE_FIELDS: Fields = {
 /** The three kinds of check, told apart by the key they have (console first, then port, else a vCPU). */
 export const CHECKS = { console: CONSOLE_CHECK_FIELDS, port: PORT_CHECK_FIELDS, vcpu: VCPU_CHECK_FIELDS } as const;
 
+// ---- waiting: until, and when a step happens ----
+
+/** A domain's lifecycle as an `until` waits for it (struct domain's is_paused_by_controller, is_shut_down, is_dying). */
+export const DOMAIN_STATES: readonly Named[] = [
+  { name: 'running', doc: 'its vCPUs run: not paused, shut down or dying' },
+  { name: 'paused', doc: 'paused by the toolstack (XEN_DOMCTL_pausedomain): its vCPUs do not run until unpaused' },
+  { name: 'shutdown', doc: 'it has shut down (SCHEDOP_shutdown, or the toolstack): the reason is recorded and dom0 hears of it through VIRQ_DOM_EXC; a domain destroyed after shutting down counts' },
+  { name: 'dying', doc: 'domain_kill has begun (its ports are being closed), or it is gone' },
+  { name: 'destroyed', doc: 'it is gone: its ports closed (peers back to unbound), its id free' },
+];
+
+const XENBUS_STATE_DOCS: readonly string[] = [
+  'unknown: no state written yet',
+  'the toolstack created the directory; the driver is starting',
+  'the backend is ready for the frontend (it published its features)',
+  'the frontend published its ring-ref and event-channel',
+  'both ends are connected: requests flow',
+  'an end is going away',
+  'an end has closed',
+  'reconfiguring',
+  'reconfigured',
+];
+
+/** XenbusState values (io/xenbus.h), by their short name and by XenbusState<name>. */
+export const XENBUS_STATES: readonly Named[] = XENBUS_STATE_NAMES.flatMap((long, value) => [
+  { name: long.replace(/^XenbusState/, ''), value, doc: `XenbusState${long.replace(/^XenbusState/, '')} (${value}): ${XENBUS_STATE_DOCS[value] ?? ''}` },
+  { name: long, value, doc: `${long} (${value}): ${XENBUS_STATE_DOCS[value] ?? ''}` },
+]);
+
+/** Split devices an `until` can name by type and index. */
+export const XENBUS_DEVICES: readonly Named[] = [
+  { name: 'vbd', doc: 'a virtual block device: xvda is index 0 (devid 51712), xvdb 1, ...' },
+  { name: 'vif', doc: 'a virtual network interface: vif<domid>.0 is index 0' },
+];
+
+export const XENBUS_ENDS: readonly Named[] = [
+  { name: 'frontend', doc: "the guest's end: /local/domain/<guest>/device/<type>/<devid>/state" },
+  { name: 'backend', doc: "dom0's end: /local/domain/0/backend/<type>/<guest>/<devid>/state" },
+];
+
+export const UNTIL_CONSOLE_FIELDS: Fields = {
+  domain: { doc: 'the domain whose console to watch (dom0: its shell)', kind: { t: 'domain' }, required: true },
+  matches: { doc: 'a regular expression (JavaScript syntax) that a line of new output must match; a line is what lies between two line ends, without them, and the line in progress counts as it grows', kind: text, what: 'a regular expression', examples: ['^minios> $', 'root is from'] },
+  contains: { doc: 'text that a line of new output must contain (one line: no line end in it)', kind: text, what: 'the text to wait for', examples: ['root is from'] },
+};
+
+const UNTIL_PORT_KEYS = ['state', 'pending', 'masked', 'delivered', 'vcpu', 'linked', 'priority'];
+
+export const UNTIL_XENBUS_FIELDS: Fields = {
+  domain: { doc: 'the guest whose device it is (its frontend domain)', kind: { t: 'domain' } },
+  device: { doc: 'the device type: vbd (a disk) or vif (a network interface)', kind: { t: 'choice', choices: XENBUS_DEVICES }, requires: ['domain'] },
+  index: { doc: 'which device of that type: 0 for xvda or vif<domid>.0, 1 for the next, ...', kind: int(0, 15), default: 0, what: 'a device index' },
+  end: { doc: "whose state to watch: the frontend's (in the guest's device/ directory) or the backend's (in dom0's backend/ directory)", kind: { t: 'choice', choices: XENBUS_ENDS }, default: 'frontend' },
+  path: { doc: 'or a xenstore path: a device directory or its state node, e.g. /local/domain/1/device/vbd/51712', kind: { t: 'text', pattern: '^/' }, what: 'a xenstore path', examples: ['/local/domain/1/device/vbd/51712'] },
+  state: { doc: 'the XenbusState to reach (io/xenbus.h): Initialising, InitWait, Initialised, Connected, Closing, Closed, ...', kind: { t: 'choice', choices: XENBUS_STATES }, required: true },
+};
+
+export const UNTIL_FIELDS: Fields = {
+  console: { doc: "a line of the domain's console output, new since the step began, matches a pattern or contains a text", kind: { t: 'map', fields: UNTIL_CONSOLE_FIELDS, oneOf: ['matches', 'contains'] } },
+  port: {
+    doc: 'a port reaches a state: the keys written are compared as a check step compares them (pending: true, masked: false, state: interdomain, delivered: 3, ...)',
+    kind: { t: 'map', fields: Object.fromEntries(Object.entries(PORT_CHECK_FIELDS).filter(([k]) => k === 'domain' || k === 'port' || UNTIL_PORT_KEYS.includes(k))), anyOf: UNTIL_PORT_KEYS },
+  },
+  xenbus: { doc: "a split device's XenbusState is reached, in the xenstore state node of its frontend or backend", kind: { t: 'map', fields: UNTIL_XENBUS_FIELDS, oneOf: ['device', 'path'] }, xen: '4' },
+  domain: { doc: 'a domain reaches a lifecycle state (with state)', kind: { t: 'domain' }, requires: ['state'] },
+  state: { doc: 'the lifecycle state the domain reaches: running, paused, shutdown, dying or destroyed', kind: { t: 'choice', choices: DOMAIN_STATES }, requires: ['domain'] },
+  timeout: { doc: 'the longest to wait, in virtual time; the step fails if the condition has not held by then, saying what was seen instead', kind: { t: 'duration' }, default: '1s', examples: ['50ms'] },
+};
+
+/** The conditions an `until` waits for, one per step. */
+export const UNTIL_CONDITIONS: readonly string[] = ['console', 'port', 'xenbus', 'domain'];
+
+/** Keys any step may carry: when it happens, and how many times. */
+export const TIMING_FIELDS: Fields = {
+  at: { doc: 'the virtual time to do the step at (from the start of the run): the clock runs on to it first, delivering every event due; an `at` already past is an error', kind: { t: 'duration' }, examples: ['5ms'] },
+  repeat: { doc: 'do the step this many times; each repetition has its own result (a save keeps the last value)', kind: int(1, 1_000_000), what: 'a number of repetitions', examples: [3] },
+  every: { doc: 'with repeat: the virtual time between the starts of two repetitions (the clock runs on, delivering events, between them)', kind: { t: 'duration' }, requires: ['repeat'], examples: ['1ms'] },
+};
+
 // ---- steps ----
 
 export interface Snippet {
@@ -454,7 +542,7 @@ export interface Snippet {
   readonly body: Readonly<Record<string, unknown>>;
 }
 
-export type StepGroup = 'hypercall' | 'check' | 'run' | 'lifecycle' | 'local' | 'raise' | 'type' | 'ring';
+export type StepGroup = 'hypercall' | 'check' | 'run' | 'lifecycle' | 'local' | 'raise' | 'type' | 'ring' | 'fault';
 
 export interface StepSpec {
   /** The key that says what the step does. */
@@ -511,6 +599,12 @@ const STEP_LIST: StepSpec[] = [
     action: 'run', group: 'run', doc: 'advances virtual time; due upcalls and timer ticks happen',
     keys: { run: { doc: 'how long: 250ns, 10us, 1ms, 2s, or a number of ns', kind: { t: 'duration' }, required: true, examples: ['1ms', '10us'] } },
     snippet: { label: 'run', body: { run: '${1:1ms}' } },
+  },
+  {
+    action: 'until', group: 'run', doc: 'advances virtual time until a condition holds (a console line, a port state, a XenbusState, a lifecycle state), event by event; fails at the timeout, saying what was seen instead',
+    keys: { until: { doc: 'the condition: { console: {...} }, { port: {...} }, { xenbus: {...} } or { domain, state }, and a timeout', kind: { t: 'map', fields: UNTIL_FIELDS, oneOf: UNTIL_CONDITIONS }, required: true } },
+    results: ['waited', 'line'],
+    snippet: { label: 'until a console line', body: { until: { console: { domain: '${1:guest}', contains: '${2:text}' }, timeout: '${3:100ms}' } } },
   },
   ...(['pause', 'unpause', 'shutdown', 'destroy'] as const).map((action): StepSpec => {
     const what = {
@@ -631,17 +725,25 @@ const STEP_LIST: StepSpec[] = [
   },
 ];
 
-/** Every kind of step by its action key, in the order messages list them. */
-export const STEPS: ReadonlyMap<string, StepSpec> = new Map(STEP_LIST.map((s) => [s.action, s]));
+/** Every kind of step by its action key, in the order messages list them; any step may say when it happens (TIMING_FIELDS). */
+export const STEPS: ReadonlyMap<string, StepSpec> = new Map(STEP_LIST.map((s) => [s.action, { ...s, keys: { ...s.keys, ...TIMING_FIELDS } }]));
 
 /** Every action key. */
 export const STEP_ACTIONS: readonly string[] = STEP_LIST.map((s) => s.action);
 
 /** Keys a step may carry besides its action. */
-export const STEP_COMMON: readonly string[] = [...new Set(STEP_LIST.flatMap((s) => Object.keys(s.keys)).filter((k) => !STEPS.has(k)))];
+export const STEP_COMMON: readonly string[] = [...new Set([...STEPS.values()].flatMap((s) => Object.keys(s.keys)).filter((k) => !STEPS.has(k)))];
 
 export function actionsOf(group: StepGroup): string[] {
   return STEP_LIST.filter((s) => s.group === group).map((s) => s.action);
+}
+
+/** A field that takes a duration and has a duration as default (its default in ns). */
+export function durationDefault(f: Field): number {
+  const d = f.default;
+  const m = typeof d === 'string' ? new RegExp(DURATION_PATTERN).exec(d) : null;
+  if (m === null) throw new TypeError('no duration default');
+  return Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!);
 }
 
 /** The result fields of a non-hypercall step on a hypervisor, `ret` first. */

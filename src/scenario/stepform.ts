@@ -10,13 +10,15 @@ import type { OpSpec } from '../core/hv/hypercall.js';
 import * as xen2 from '../core/abi/xen2.js';
 import { DEFAULT_MEMORY_PAGES } from '../core/hv/hypervisor.js';
 import { didYouMean, ScenarioInputError, type Pos, type Problem } from './errors.js';
-import { type Abi, type XenVersion, type KernelName, type ArgValue, type CopySideArgs, type BlockDeviceSpec, type DeviceSpecs, type DomainSpec, type NetworkDeviceSpec, type ExpectNode, type LifecycleAction, type LifecycleReason, type NumArg, type SaveSpec, type Scenario, type Step } from './model.js';
+import { type Abi, type XenVersion, type KernelName, type ArgValue, type CopySideArgs, type BlockDeviceSpec, type DeviceSpecs, type DomainSpec, type NetworkDeviceSpec, type ExpectNode, type LifecycleAction, type LifecycleReason, type NumArg, type SaveSpec, type Scenario, type Step, type StepTiming, type Timed, type UntilCondition, type DomainUntilState } from './model.js';
 import { Cursor, parseYaml, type Source } from './source.js';
 import {
   ABIS, EXPECT_KEY_KINDS, actionField, actionsOf, BLOCK_FIELDS, CHECKS, COPY_SIDE_FIELDS, DEVICE_FIELDS, DOMAIN_FIELDS, DURATION_PATTERN, DURATION_UNITS, ERRNO_PATTERN, fieldsOf, GRANT_FLAGS, intRange, itemOf, KERNELS, keysOf, LIFECYCLE_REASON_NAMES,
   UNICAST_MAC_PATTERN, DOMAIN_NAME_PATTERN, DOMID_CONSTANTS, MEMORY_MAX_BYTES, MEMORY_MIN_BYTES, MEMORY_PATTERN, MEMORY_UNITS, NETWORK_FIELDS, NUM_KINDS, onXen, opsOf, PORT_STATES, REF_PATTERN, SAVE_NAME_PATTERN, SHUTDOWN_REASON_NAMES, STEP_ACTIONS, STEP_COMMON, stepResults, STEPS,
   TOP_FIELDS, VIRQ_NAMES, XEN_VERSIONS, type Field, type Fields, type NumKind, type StepSpec,
+  DOMAIN_STATES, durationDefault, TIMING_FIELDS, UNTIL_CONDITIONS, UNTIL_CONSOLE_FIELDS, UNTIL_FIELDS, UNTIL_XENBUS_FIELDS, XENBUS_DEVICES, XENBUS_ENDS, XENBUS_STATES,
 } from './spec.js';
+import { fmtNs } from './time.js';
 import { utf8 } from '../core/util/bytes.js';
 
 // Key lists, ranges, defaults and name sets come from the grammar in spec.ts, which the JSON Schema is generated from too.
@@ -76,6 +78,9 @@ class Compiler {
   private readonly saved = new Set<string>();
   /** The hypervisor the scenario runs on, and its op table. */
   private xenVersion: XenVersion = '4';
+  /** The earliest virtual time the steps compiled so far can end at (runs, ats and repetitions; untils may add more). */
+  private clockMin = 0;
+  private domainSpecs: readonly DomainSpec[] = [];
   private ops: ReadonlyMap<string, OpSpec> = opsOf('4');
 
   constructor(private readonly src: Source) {}
@@ -113,6 +118,7 @@ class Compiler {
     const seedC = root.get('seed');
     const seed = seedC.exists ? this.intField(seedC, TOP_FIELDS.seed!) ?? numDefault(TOP_FIELDS.seed) : numDefault(TOP_FIELDS.seed);
     const domains = this.domains(root.get('domains'));
+    this.domainSpecs = domains;
     const steps = this.steps(root.get('steps'));
     if (this.problems.length > 0) throw new ScenarioInputError(this.problems);
     const s: Scenario = { file: this.src.file, name, xen: this.xenVersion, abi, seed, domains, steps };
@@ -438,6 +444,14 @@ class Compiler {
     }
     const action = actions[0]!;
     const base = { pos: c.pos(), path: c.path };
+    const step = this.stepOf(c, action, base);
+    const timing = this.timing(c);
+    if (step === undefined) return undefined;
+    this.advanceClockMin(step, timing);
+    return timing === undefined ? step : { ...step, timing, label: `${step.label}${timingLabel(c)}` };
+  }
+
+  private stepOf(c: Cursor, action: string, base: { pos: Pos; path: string }): Step | undefined {
     if (action === 'op') return this.hypercallStep(c, base);
     if (action === 'check') return this.checkStep(c, base);
     if (action === 'run') {
@@ -445,11 +459,211 @@ class Compiler {
       const ns = this.duration(c.get('run'));
       return ns === undefined ? undefined : { ...base, kind: 'run', ns, label: `run ${String(c.get('run').scalar())}` };
     }
+    if (action === 'until') return this.untilStep(c, base);
     if ((LIFECYCLE as readonly string[]).includes(action)) return this.lifecycleStep(c, base, action as LifecycleAction);
     if (action === 'virq' || action === 'pirq') return this.raiseStep(c, base, action);
     if (action === 'type') return this.typeStep(c, base);
     if (RING_STEPS.includes(action)) return this.ringStep(c, base, action);
     return this.localStep(c, base, action);
+  }
+
+  // ---- when a step happens ----
+
+  /** `at`, `every` and `repeat`, which any step may carry. */
+  private timing(c: Cursor): StepTiming | undefined {
+    const out: { at?: Timed; every?: Timed; repeat?: Timed } = {};
+    const timed = (key: string, value: number | undefined): Timed | undefined => (value === undefined ? undefined : { value, pos: c.get(key).pos(), path: c.get(key).path });
+    if (c.has('at')) {
+      const at = timed('at', this.duration(c.get('at')));
+      if (at !== undefined) out.at = at;
+    }
+    if (c.has('repeat')) {
+      const repeat = timed('repeat', this.intField(c.get('repeat'), TIMING_FIELDS.repeat!));
+      if (repeat !== undefined) out.repeat = repeat;
+    }
+    if (c.has('every')) {
+      const e = c.get('every');
+      const every = timed('every', this.duration(e));
+      if (!c.has('repeat')) this.problem(e, 'every needs repeat: how many times to do the step', 'add repeat: N');
+      else if (every?.value === 0) this.problem(e, 'every must be more than 0', 'to repeat the step at one instant, leave every out');
+      else if (every !== undefined) out.every = every;
+    }
+    return out.at === undefined && out.every === undefined && out.repeat === undefined ? undefined : out;
+  }
+
+  /**
+   * Keeps the earliest time the steps so far can end at, and refuses an `at`
+   * before it: that step could never be on time. (An `at` that only an
+   * `until` made late fails when it runs.)
+   */
+  private advanceClockMin(step: Step, timing: StepTiming | undefined): void {
+    const at = timing?.at;
+    if (at !== undefined && at.value < this.clockMin) {
+      this.problem(at, `at ${fmtNs(at.value)} is in the past: the steps before it run the clock to ${fmtNs(this.clockMin)} at least`, `make it ${fmtNs(this.clockMin)} or later`);
+    }
+    const start = Math.max(this.clockMin, at?.value ?? 0);
+    const length = step.kind === 'run' ? step.ns : 0;
+    const reps = timing?.repeat?.value ?? 1;
+    const every = timing?.every?.value ?? 0;
+    this.clockMin = start + Math.max((reps - 1) * every + length, reps * length);
+  }
+
+  // ---- until ----
+
+  private untilStep(c: Cursor, base: { pos: Pos; path: string }): Step | undefined {
+    const v = c.get('until');
+    if (c.has('timeout')) {
+      const e = c.entries().find((x) => x.key === 'timeout')!;
+      this.problem({ pos: e.keyPos, path: `${c.path}.timeout` }, 'timeout belongs inside until, beside its condition', 'e.g. until: { console: { domain: guest, contains: "login:" }, timeout: 100ms }');
+    }
+    this.unknownKeys(c, [...stepKeys('until'), 'timeout'], 'an until step');
+    const shape = 'until: { console: { domain, matches | contains } }, { port: { domain, port, pending, ... } }, { xenbus: { domain, device, state } } or { domain, state }, with an optional timeout';
+    if (!v.isMap()) {
+      this.problem(v, `expected a condition such as ${shape}, found ${v.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(v, keysOf(UNTIL_FIELDS), 'until');
+    const present = UNTIL_CONDITIONS.filter((k) => v.has(k));
+    if (present.length === 0) {
+      if (v.has('state')) this.problem(v.get('state'), 'state needs domain: the domain whose lifecycle state to wait for', 'e.g. until: { domain: guest, state: shutdown }');
+      else this.problem(v, 'until needs a condition to wait for: console, port, xenbus, or domain with state', 'e.g. until: { console: { domain: guest, contains: "login:" }, timeout: 100ms }');
+      return undefined;
+    }
+    if (present.length > 1) {
+      this.problem(v, `until waits for one condition, found ${present.join(' and ')}`, 'use one until step per condition');
+      return undefined;
+    }
+    let timeout = durationDefault(UNTIL_FIELDS.timeout!);
+    if (v.has('timeout')) {
+      const t = this.duration(v.get('timeout'));
+      if (t === 0) this.problem(v.get('timeout'), 'timeout must be more than 0', 'e.g. timeout: 100ms');
+      if (t === undefined || t === 0) return undefined;
+      timeout = t;
+    }
+    const kind = present[0]!;
+    const condition = kind === 'console' ? this.untilConsole(v.get('console')) : kind === 'port' ? this.untilPort(v.get('port')) : kind === 'xenbus' ? this.untilXenbus(v.get('xenbus')) : this.untilDomain(v);
+    if (condition === undefined) return undefined;
+    return { ...base, kind: 'until', condition, timeout, label: `until ${untilLabel(v, kind)}` };
+  }
+
+  private untilConsole(c: Cursor): UntilCondition | undefined {
+    const keys = keysOf(UNTIL_CONSOLE_FIELDS);
+    if (!c.isMap()) {
+      this.problem(c, `expected { domain, matches: REGEX } or { domain, contains: TEXT }, found ${c.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(c, keys, 'a console condition');
+    if (!c.has('domain')) this.problem(c, 'a console condition needs "domain": whose console to watch');
+    const domain = c.has('domain') ? this.domainRef(c.get('domain')) : undefined;
+    const at = { pos: c.pos(), path: c.path };
+    if (c.has('matches') === c.has('contains')) {
+      this.problem(c, c.has('matches') ? 'give matches or contains, not both' : 'a console condition needs matches (a regular expression) or contains (a text)', 'e.g. { domain: guest, matches: "^login: $" }');
+      return undefined;
+    }
+    if (c.has('matches')) {
+      const m = this.string(c.get('matches'), UNTIL_CONSOLE_FIELDS.matches!.what!);
+      if (m === undefined) return undefined;
+      try {
+        new RegExp(m);
+      } catch (e) {
+        this.problem(c.get('matches'), `not a regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`, 'matches takes JavaScript regular-expression syntax; escape ( [ { . * + ? \\ with a backslash to match them as text');
+        return undefined;
+      }
+      return domain === undefined ? undefined : { kind: 'console', domain, matches: m, ...at };
+    }
+    const text = this.string(c.get('contains'), UNTIL_CONSOLE_FIELDS.contains!.what!);
+    if (text !== undefined && /[\r\n]/.test(text)) {
+      this.problem(c.get('contains'), 'contains looks at one line at a time: the text may not hold a line end', 'wait for each line with its own until, or use matches');
+      return undefined;
+    }
+    return domain === undefined || text === undefined ? undefined : { kind: 'console', domain, contains: text, ...at };
+  }
+
+  private untilPort(c: Cursor): UntilCondition | undefined {
+    if (!c.isMap()) {
+      this.problem(c, `expected { domain, port, pending: true, ... }, found ${c.describe()}`);
+      return undefined;
+    }
+    const fields = fieldsOf(UNTIL_FIELDS.port!);
+    this.unknownKeys(c, keysOf(fields), 'a port condition');
+    for (const key of ['domain', 'port']) if (!c.has(key)) this.problem(c, `a port condition needs "${key}"`);
+    if (!c.has('domain') || !c.has('port')) return undefined;
+    const domain = this.domainRef(c.get('domain'));
+    const port = this.num(c.get('port'), 'port');
+    const checks = this.checkFields(c, ['domain', 'port']);
+    if (checks.size === 0 && c.entries().length === 2) {
+      this.problem(c, 'a port condition says what to wait for', 'e.g. { domain: guest, port: 1, pending: true }');
+      return undefined;
+    }
+    if (domain === undefined || port === undefined || checks.size === 0) return undefined;
+    return { kind: 'port', domain, port, checks, pos: c.pos(), path: c.path };
+  }
+
+  private untilXenbus(c: Cursor): UntilCondition | undefined {
+    if (!c.isMap()) {
+      this.problem(c, `expected { domain, device: vbd, index: 0, state: Connected } or { path, state }, found ${c.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(c, keysOf(UNTIL_XENBUS_FIELDS), 'a xenbus condition');
+    if (this.xenVersion === '2.0') {
+      this.problem(c, 'XenbusStates live in xenstore, which Xen 2.0 does not have', 'use xen: "4"');
+      return undefined;
+    }
+    const at = { pos: c.pos(), path: c.path };
+    const stateC = c.get('state');
+    const names = XENBUS_STATES.map((x) => x.name);
+    const sv = stateC.scalar();
+    const state = typeof sv === 'string' ? XENBUS_STATES.find((x) => x.name === sv)?.value : undefined;
+    if (!stateC.exists) this.problem(c, 'a xenbus condition needs "state": the XenbusState to wait for', 'e.g. state: Connected');
+    else if (state === undefined) this.problem(stateC, `expected a XenbusState (${XENBUS_STATES.filter((_, i) => i % 2 === 0).map((x) => x.name).join(', ')}), found ${stateC.describe()}`, typeof sv === 'string' ? didYouMean(sv, names) : undefined);
+    if (c.has('device') === c.has('path')) {
+      this.problem(c, c.has('device') ? 'give device or path, not both' : 'a xenbus condition names the device (domain, device: vbd or vif, index) or a xenstore path', 'e.g. { domain: guest, device: vbd, state: Connected }');
+      return undefined;
+    }
+    if (c.has('path')) {
+      const path = this.string(c.get('path'), UNTIL_XENBUS_FIELDS.path!.what!);
+      if (path !== undefined && !path.startsWith('/')) this.problem(c.get('path'), `expected a xenstore path from the root, such as /local/domain/1/device/vbd/51712, found "${path}"`);
+      if (path === undefined || !path.startsWith('/') || state === undefined) return undefined;
+      const node = path.replace(/\/+$/, '');
+      return { kind: 'xenbus', node: node.endsWith('/state') ? node : `${node}/state`, state, ...at };
+    }
+    const type = this.choice(c.get('device'), XENBUS_DEVICES.map((x) => x.name), 'a device type');
+    if (!c.has('domain')) this.problem(c, 'a xenbus device needs "domain": the guest whose device it is');
+    const domain = c.has('domain') ? this.domainRef(c.get('domain')) : undefined;
+    const indexC = c.get('index');
+    const index = indexC.exists ? this.intField(indexC, UNTIL_XENBUS_FIELDS.index!) : 0;
+    const end = c.has('end') ? this.choice(c.get('end'), XENBUS_ENDS.map((x) => x.name), 'frontend or backend') : 'frontend';
+    if (type === undefined || domain === undefined || index === undefined || end === undefined || state === undefined) return undefined;
+    // A literal guest: it must have that device.
+    const spec = domain.value === undefined ? undefined : this.domainSpecs[domain.value];
+    if (spec !== undefined) {
+      const have = type === 'vbd' ? spec.devices.block.length : spec.devices.network.length;
+      if (index >= have) {
+        this.problem(indexC.exists ? indexC : c.get('device'), `${spec.name} has no ${type} ${index}: it has ${have} ${type === 'vbd' ? 'disk' : 'network interface'}${have === 1 ? '' : 's'}`, have === 0 ? `add devices: { ${type === 'vbd' ? 'block' : 'network'}: [ {} ] } to ${spec.name}` : `index runs from 0 to ${have - 1}`);
+        return undefined;
+      }
+    }
+    const devid = type === 'vbd' ? XVD_DEVID(index) : index;
+    return { kind: 'xenbus', domain, device: { type: type as 'vbd' | 'vif', devid, end: end as 'frontend' | 'backend' }, state, ...at };
+  }
+
+  private untilDomain(v: Cursor): UntilCondition | undefined {
+    const domain = this.domainRef(v.get('domain'));
+    if (!v.has('state')) {
+      this.problem(v, 'until: { domain } needs "state": the lifecycle state to wait for', `states are: ${DOMAIN_STATES.map((x) => x.name).join(', ')}`);
+      return undefined;
+    }
+    const state = this.choice(v.get('state'), DOMAIN_STATES.map((x) => x.name), 'a lifecycle state');
+    if (domain === undefined || state === undefined) return undefined;
+    return { kind: 'domain', domain, state: state as DomainUntilState, pos: v.get('domain').pos(), path: v.get('domain').path };
+  }
+
+  /** One of `names`, with a suggestion for a misspelling. */
+  private choice(c: Cursor, names: readonly string[], what: string): string | undefined {
+    const v = c.scalar();
+    if (typeof v === 'string' && names.includes(v)) return v;
+    this.problem(c, `expected ${what} (${names.join(', ')}), found ${c.describe()}`, typeof v === 'string' ? didYouMean(v, names) : undefined);
+    return undefined;
   }
 
   /** Whether a kind of step exists on the scenario's hypervisor. */
@@ -668,9 +882,18 @@ class Compiler {
       this.problem(k, 'a check names a port or a vcpu', 'e.g. { domain: guest, port: 1, pending: true } or { domain: guest, vcpu: 0, upcall_pending: true }');
       return undefined;
     }
+    const checks = this.checkFields(k, hasPort ? ['domain', 'port'] : ['domain', 'vcpu']);
+    if (domain === undefined || (hasPort && port === undefined)) return undefined;
+    const label = `check ${String(k.get('domain').scalar())} ${hasPort ? `port ${String(k.get('port').scalar())}` : `vcpu ${String(k.get('vcpu').scalar())}`}`;
+    const step: Step = { ...base, kind: 'check', domain, checks, label };
+    return port ? { ...step, port } : vcpu ? { ...step, vcpu } : step;
+  }
+
+  /** The compared keys of a port or vCPU check (or an until's port condition), each read as its field says. */
+  private checkFields(k: Cursor, skip: readonly string[]): Map<string, ExpectNode> {
     const checks = new Map<string, ExpectNode>();
     for (const e of k.entries()) {
-      if (e.key === 'domain' || e.key === 'port' || (!hasPort && e.key === 'vcpu')) continue;
+      if (skip.includes(e.key)) continue;
       const v = e.value;
       const kind = CHECK_KINDS.get(e.key);
       if (kind === 'bool' && typeof v.scalar() !== 'boolean') {
@@ -688,10 +911,7 @@ class Compiler {
       const n = this.expectNode(v, e.key);
       if (n !== undefined) checks.set(e.key, n);
     }
-    if (domain === undefined || (hasPort && port === undefined)) return undefined;
-    const label = `check ${String(k.get('domain').scalar())} ${hasPort ? `port ${String(k.get('port').scalar())}` : `vcpu ${String(k.get('vcpu').scalar())}`}`;
-    const step: Step = { ...base, kind: 'check', domain, checks, label };
-    return port ? { ...step, port } : vcpu ? { ...step, vcpu } : step;
+    return checks;
   }
 
   private lifecycleStep(c: Cursor, base: { pos: Pos; path: string }, action: LifecycleAction): Step | undefined {
@@ -837,6 +1057,30 @@ class Compiler {
     const save = this.saves(c.get('save'), undefined, stepResults(spec, this.xenVersion));
     if (as === undefined || ring === undefined) return undefined;
     return withExtras({ ...base, kind: 'ring', as, action: spec.ring!, ring, args, label: `${String(c.get('as').scalar())} ${action} ${ring}` }, expect, save);
+  }
+}
+
+/** How the step's timing reads in its label: " at 5ms", " x3 every 1ms". */
+function timingLabel(c: Cursor): string {
+  const at = c.get('at').scalar();
+  const repeat = c.get('repeat').scalar();
+  const every = c.get('every').scalar();
+  return `${at === undefined ? '' : ` at ${String(at)}`}${repeat === undefined ? '' : ` x${String(repeat)}`}${every === undefined ? '' : ` every ${String(every)}`}`;
+}
+
+/** An until's condition as a short line. */
+function untilLabel(v: Cursor, kind: string): string {
+  const c = v.get(kind);
+  const d = (x: Cursor) => String(x.get('domain').scalar());
+  switch (kind) {
+    case 'console':
+      return `${d(c)}'s console ${c.has('matches') ? `matches /${String(c.get('matches').scalar())}/` : `contains ${JSON.stringify(String(c.get('contains').scalar()))}`}`;
+    case 'port':
+      return `${d(c)} port ${String(c.get('port').scalar())} ${c.entries().filter((e) => e.key !== 'domain' && e.key !== 'port').map((e) => `${e.key}=${String(e.value.scalar())}`).join(' ')}`;
+    case 'xenbus':
+      return c.has('path') ? `${String(c.get('path').scalar())} ${String(c.get('state').scalar())}` : `${d(c)} ${String(c.get('device').scalar())} ${String(c.get('index').scalar() ?? 0)}${c.has('end') ? ` ${String(c.get('end').scalar())}` : ''} ${String(c.get('state').scalar())}`;
+    default:
+      return `${d(v)} ${String(v.get('state').scalar())}`;
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { DOMID_SELF, SHUTDOWN_REASONS, type ShutdownReason } from '../core/abi/domid.js';
 import { EINVAL, ESRCH, retName } from '../core/abi/errno.js';
-import { ECS_NAMES, FIFO_L, VIRQS, VIRQ_PER_VCPU } from '../core/abi/evtchn.js';
+import { VIRQS, VIRQ_PER_VCPU } from '../core/abi/evtchn.js';
 import { gntstByName } from '../core/abi/grant.js';
 import { defaultKernel, type DefaultKernel } from '../core/guest/kernel.js';
 import { miniosKernel } from '../core/guest/minios.js';
@@ -19,16 +19,17 @@ import type { ShutdownReason as XendShutdownReason } from '../core/tools/xend.js
 import { utf8, utf8Decode } from '../core/util/bytes.js';
 import { BackRing, FrontRing } from '../core/guest/ring.js';
 import type { Domain } from '../core/hv/domain.js';
-import { eventPage } from '../core/hv/event_fifo.js';
 import { endAccess, grantAccess } from '../core/hv/grant_table.js';
 import { hypercall, OPS, type ResolvedArgs } from '../core/hv/hypercall.js';
 import { Hypervisor } from '../core/hv/hypervisor.js';
 import { sendGuestPirqXen2, sendGuestVirqXen2 } from '../core/hv/event_channel_xen2.js';
 import * as xen2 from '../core/abi/xen2.js';
-import { portIsValid, sendGuestDomainVirq, sendGuestPirq, sendGuestVcpuVirq } from '../core/hv/event_channel.js';
+import { sendGuestDomainVirq, sendGuestPirq, sendGuestVcpuVirq } from '../core/hv/event_channel.js';
+import type { XsStore } from '../core/tools/xs_store.js';
 import type { Pos } from './errors.js';
 import type { ArgValue, ExpectNode, NumArg, Scenario, Step } from './model.js';
 import type { Failure, RunOptions, RunResult, StepResult } from './runner.js';
+import { portFacts } from './port_facts.js';
 import { ScriptKernel } from './script_kernel.js';
 
 interface RingPair {
@@ -131,6 +132,37 @@ export class StepRunner {
     if (expected !== undefined) f.expected = expected;
     if (found !== undefined) f.found = found;
     this.failures.push(f);
+  }
+
+  /**
+   * Where `until` steps have read each console to, by domain name: a guest's
+   * as a byte count, dom0's as its text up to there.
+   */
+  readonly consoleRead = new Map<string, number | string>();
+
+  /** Each guest's console bytes by domain name (what its console client received, in order). */
+  consoleBytes(name: string): readonly number[] | undefined {
+    return this.consoles.get(name);
+  }
+
+  /** dom0's console, as its kernel's writes (a shell, and under Xen 2.0 xend's messages); undefined if it has none. */
+  dom0Console(): readonly string[] | undefined {
+    return (this.dom0Xend() ?? this.dom0Modern())?.console;
+  }
+
+  /** xenstored's database (modern Xen), or undefined. */
+  xenstore(): XsStore | undefined {
+    return this.dom0Modern()?.xenstored.store;
+  }
+
+  /** A domain's name by id, from the scenario if it is gone. */
+  nameOf(id: number): string | undefined {
+    return this.hv.domain(id)?.name ?? this.sc.domains.find((x) => x.domid === id)?.name;
+  }
+
+  /** The number an argument stands for now, or undefined, without a failure (to look ahead). */
+  peekValue(a: NumArg): number | undefined {
+    return a.value ?? this.vars.get(a.ref!);
   }
 
   /** The number an argument stands for now; undefined (with a failure) for a $name never set. */
@@ -246,6 +278,7 @@ export class StepRunner {
         this.check(s);
         return undefined;
       case 'run':
+      case 'until':
         return undefined; // the Execution advances the clock, one event at a time
       case 'lifecycle': {
         const id = this.value(s.domain);
@@ -434,24 +467,11 @@ export class StepRunner {
     if (s.port !== undefined) {
       const port = this.value(s.port);
       if (port === undefined) return;
-      const valid = portIsValid(d, port);
-      actual.state = valid ? ECS_NAMES[d.ports.state[port]!] : 'free';
-      actual.vcpu = valid ? d.ports.notifyVcpu[port] : 0;
-      actual.priority = valid ? d.ports.priority[port] : 7;
-      actual.delivered = kernel(d).deliveries(port);
-      if (d.ops.name === 'fifo') {
-        const page = eventPage(d, port);
-        actual.pending = page !== undefined && d.ops.isPending(d, port);
-        actual.masked = page === undefined || d.ops.isMasked(d, port);
-        actual.linked = page !== undefined && (page[port & 1023]! & FIFO_L) !== 0;
-      } else if (port < d.ops.maxPorts) {
-        actual.pending = d.ops.isPending(d, port);
-        actual.masked = d.ops.isMasked(d, port);
-        actual.linked = false;
-      } else {
+      if (d.ops.name !== 'fifo' && port >= d.ops.maxPorts) {
         this.fail(s.port, `port ${port} is beyond the 2-level ABI's ${d.ops.maxPorts} ports`);
         return;
       }
+      Object.assign(actual, portFacts(d, port));
     } else {
       const vcpu = this.value(s.vcpu!);
       if (vcpu === undefined) return;
@@ -507,7 +527,8 @@ export class StepRunner {
     }
   }
 
-  private expectedScalar(v: NumArg | string | boolean | null): unknown {
+  /** An expected value as compared: a number (a $name's value), text, true/false or null. */
+  expectedScalar(v: NumArg | string | boolean | null): unknown {
     if (v !== null && typeof v === 'object') return this.value(v);
     return v;
   }
