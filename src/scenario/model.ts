@@ -145,6 +145,15 @@ export type UntilCondition =
     }
   | { readonly kind: 'domain'; readonly domain: NumArg; readonly state: DomainUntilState; readonly pos: Pos; readonly path: string };
 
+/** A fault a `fault` step injects. */
+export type FaultSpec =
+  | { readonly kind: 'drop_notify' | 'delay_notify'; readonly domain: NumArg; readonly port: NumArg; readonly count: number; readonly by: number }
+  /** A scenario ring filled with requests by its frontend. */
+  | { readonly kind: 'fill_ring'; readonly ring: string; readonly notifyPort?: NumArg }
+  /** A guest's console ring filled by its console driver with `text`, over and over. */
+  | { readonly kind: 'fill_console'; readonly domain: NumArg; readonly text: string }
+  | { readonly kind: 'stall'; readonly domain: NumArg; readonly backend: string; readonly ns: number };
+
 export type Step =
   | (StepBase & { readonly kind: 'hypercall'; readonly as: NumArg; readonly vcpu: number; readonly op: OpSpec; readonly args: ReadonlyMap<string, ArgValue> })
   | (StepBase & { readonly kind: 'mask' | 'clear_mask'; readonly as: NumArg; readonly port: NumArg })
@@ -158,7 +167,8 @@ export type Step =
   | (StepBase & { readonly kind: 'lifecycle'; readonly action: LifecycleAction; readonly domain: NumArg; readonly reason?: LifecycleReason })
   | (StepBase & { readonly kind: 'virq'; readonly domain: NumArg; readonly virq: NumArg; readonly vcpu: NumArg })
   | (StepBase & { readonly kind: 'pirq'; readonly domain: NumArg; readonly pirq: NumArg })
-  | (StepBase & { readonly kind: 'type'; readonly domain: NumArg; readonly text: string });
+  | (StepBase & { readonly kind: 'type'; readonly domain: NumArg; readonly text: string })
+  | (StepBase & { readonly kind: 'fault'; readonly fault: FaultSpec });
 
 export interface Scenario {
   readonly file: string;

@@ -289,6 +289,9 @@ export const RESULT_DOCS: Readonly<Record<string, string>> = {
   notify: 'RING_PUSH_*_AND_CHECK_NOTIFY: the other end must be notified',
   consumed: 'entries consumed',
   work: 'RING_FINAL_CHECK_FOR_*: more work is waiting',
+  filled: 'fill_ring on a console: the bytes the driver put in the ring',
+  messages: 'fill_ring on a Xen 2.0 console: the CMSG_CONSOLE messages the driver put on the tx ring',
+  ports: "stall: dom0's ports whose notifications the backend ignores",
   waited: 'until: how long it waited, in ns of virtual time',
   line: 'until a console line: the line that matched',
 };
@@ -528,6 +531,62 @@ export const UNTIL_FIELDS: Fields = {
 /** The conditions an `until` waits for, one per step. */
 export const UNTIL_CONDITIONS: readonly string[] = ['console', 'port', 'xenbus', 'domain'];
 
+// ---- faults ----
+
+/** dom0's backends a stall can hold up, on each Xen. */
+export const BACKENDS: readonly Named[] = [
+  { name: 'console', doc: "xenconsoled, which copies the guest's console ring out (and typed input in)", xen: '4' },
+  { name: 'xenstore', doc: "xenstored, which answers the guest's requests on its store ring", xen: '4' },
+  { name: 'block', doc: "blkback, which serves the guest's vbd requests from its blkif ring", xen: '4' },
+  { name: 'network', doc: "netback, which moves the guest's frames between its netif rings and the bridge", xen: '4' },
+  { name: 'xend', doc: "xend, which serves the guest's control channel (console, shutdown and every other CMSG)", xen: '2.0' },
+];
+
+/** The pattern a console fill writes when the scenario gives none: lines of '#'. */
+export const FILL_PATTERN = `${'#'.repeat(63)}\n`;
+
+const FAULT_PORT = { doc: 'the receiving end: the port whose pending bit Xen would set', kind: num('port'), required: true } as const;
+const FAULT_DOMAIN = { doc: 'the domain that owns the port (the one notified)', kind: { t: 'domain' }, required: true } as const;
+const FAULT_COUNT: Field = { doc: 'how many notifications in a row it hits', kind: int(1, 1_000_000), default: 1, what: 'a number of notifications' };
+
+export const FAULT_FIELDS: Fields = {
+  drop_notify: {
+    doc: 'the next notifications (EVTCHNOP_send, a VIRQ, a PIRQ) to a port are lost: Xen never sets the pending bit, as if the notify had not been made',
+    kind: { t: 'map', fields: { domain: FAULT_DOMAIN, port: FAULT_PORT, count: FAULT_COUNT } },
+  },
+  delay_notify: {
+    doc: 'the next notifications to a port are late: Xen sets the pending bit `by` later, as if the notify had been held up on the way',
+    kind: { t: 'map', fields: { domain: FAULT_DOMAIN, port: FAULT_PORT, by: { doc: 'how late, in virtual time', kind: { t: 'duration' }, required: true, examples: ['1ms'] }, count: FAULT_COUNT } },
+  },
+  fill_ring: {
+    doc: "a ring is made full: a scenario ring's frontend produces requests until RING_FULL and pushes them, or a guest's console driver writes until its console ring (today: out[] of the console page; Xen 2.0: the control interface's tx ring) is full",
+    kind: {
+      t: 'map',
+      oneOf: ['ring', 'console'],
+      fields: {
+        ring: { doc: 'a ring of this scenario (ring_init): its frontend fills every free slot with requests, then RING_PUSH_REQUESTS_AND_CHECK_NOTIFY', kind: text, what: 'a ring name', examples: ['r'] },
+        notify_port: { doc: 'with ring: the port to send on when the push says the backend must be notified', kind: num('port'), requires: ['ring'] },
+        console: { doc: "a guest whose console driver writes until its ring is full (kernel: minios today, kernel: plan9 on Xen 2.0); what it writes after waits in the driver until the backend makes room", kind: { t: 'domain' }, examples: ['guest'] },
+        text: { doc: 'with console: the bytes written over and over', kind: text, requires: ['console'], defaultDoc: 'lines of #', what: 'the text to fill with' },
+      },
+    },
+  },
+  stall: {
+    doc: "a backend in dom0 stops serving a guest for a while, as a backend process that is not scheduled: it takes the guest's notifications and ignores them; when the time is up it runs and finds the work waiting on its rings",
+    kind: {
+      t: 'map',
+      fields: {
+        domain: { doc: 'the guest whose backend stalls', kind: { t: 'domain' }, required: true },
+        backend: { doc: 'which backend: console, xenstore, block or network (today), xend (Xen 2.0)', kind: { t: 'choice', choices: BACKENDS }, required: true },
+        for: { doc: 'how long, in virtual time', kind: { t: 'duration' }, required: true, examples: ['10ms'] },
+      },
+    },
+  },
+};
+
+/** The kinds of fault, one per fault step. */
+export const FAULT_KINDS: readonly string[] = Object.keys(FAULT_FIELDS);
+
 /** Keys any step may carry: when it happens, and how many times. */
 export const TIMING_FIELDS: Fields = {
   at: { doc: 'the virtual time to do the step at (from the start of the run): the clock runs on to it first, delivering every event due; an `at` already past is an error', kind: { t: 'duration' }, examples: ['5ms'] },
@@ -599,6 +658,15 @@ const STEP_LIST: StepSpec[] = [
     action: 'run', group: 'run', doc: 'advances virtual time; due upcalls and timer ticks happen',
     keys: { run: { doc: 'how long: 250ns, 10us, 1ms, 2s, or a number of ns', kind: { t: 'duration' }, required: true, examples: ['1ms', '10us'] } },
     snippet: { label: 'run', body: { run: '${1:1ms}' } },
+  },
+  {
+    action: 'fault', group: 'fault', doc: 'injects a fault, for labs about races and back-pressure: a notification lost or late, a ring made full, a backend stalled',
+    keys: {
+      fault: { doc: 'the fault: { drop_notify: {...} }, { delay_notify: {...} }, { fill_ring: {...} } or { stall: {...} }', kind: { t: 'map', fields: FAULT_FIELDS, oneOf: FAULT_KINDS }, required: true },
+      expect: EXPECT,
+    },
+    results: ['produced', 'notify', 'filled', 'messages', 'ports'],
+    snippet: { label: 'fault: drop a notification', body: { fault: { drop_notify: { domain: '${1:guest}', port: '^${2:1}' } } } },
   },
   {
     action: 'until', group: 'run', doc: 'advances virtual time until a condition holds (a console line, a port state, a XenbusState, a lifecycle state), event by event; fails at the timeout, saying what was seen instead',

@@ -10,13 +10,13 @@ import type { OpSpec } from '../core/hv/hypercall.js';
 import * as xen2 from '../core/abi/xen2.js';
 import { DEFAULT_MEMORY_PAGES } from '../core/hv/hypervisor.js';
 import { didYouMean, ScenarioInputError, type Pos, type Problem } from './errors.js';
-import { type Abi, type XenVersion, type KernelName, type ArgValue, type CopySideArgs, type BlockDeviceSpec, type DeviceSpecs, type DomainSpec, type NetworkDeviceSpec, type ExpectNode, type LifecycleAction, type LifecycleReason, type NumArg, type SaveSpec, type Scenario, type Step, type StepTiming, type Timed, type UntilCondition, type DomainUntilState } from './model.js';
+import { type Abi, type XenVersion, type KernelName, type ArgValue, type CopySideArgs, type BlockDeviceSpec, type DeviceSpecs, type DomainSpec, type NetworkDeviceSpec, type ExpectNode, type LifecycleAction, type LifecycleReason, type NumArg, type SaveSpec, type Scenario, type Step, type StepTiming, type Timed, type UntilCondition, type DomainUntilState, type FaultSpec } from './model.js';
 import { Cursor, parseYaml, type Source } from './source.js';
 import {
   ABIS, EXPECT_KEY_KINDS, actionField, actionsOf, BLOCK_FIELDS, CHECKS, COPY_SIDE_FIELDS, DEVICE_FIELDS, DOMAIN_FIELDS, DURATION_PATTERN, DURATION_UNITS, ERRNO_PATTERN, fieldsOf, GRANT_FLAGS, intRange, itemOf, KERNELS, keysOf, LIFECYCLE_REASON_NAMES,
   UNICAST_MAC_PATTERN, DOMAIN_NAME_PATTERN, DOMID_CONSTANTS, MEMORY_MAX_BYTES, MEMORY_MIN_BYTES, MEMORY_PATTERN, MEMORY_UNITS, NETWORK_FIELDS, NUM_KINDS, onXen, opsOf, PORT_STATES, REF_PATTERN, SAVE_NAME_PATTERN, SHUTDOWN_REASON_NAMES, STEP_ACTIONS, STEP_COMMON, stepResults, STEPS,
   TOP_FIELDS, VIRQ_NAMES, XEN_VERSIONS, type Field, type Fields, type NumKind, type StepSpec,
-  DOMAIN_STATES, durationDefault, TIMING_FIELDS, UNTIL_CONDITIONS, UNTIL_CONSOLE_FIELDS, UNTIL_FIELDS, UNTIL_XENBUS_FIELDS, XENBUS_DEVICES, XENBUS_ENDS, XENBUS_STATES,
+  BACKENDS, DOMAIN_STATES, durationDefault, FAULT_FIELDS, FAULT_KINDS, FILL_PATTERN, TIMING_FIELDS, UNTIL_CONDITIONS, UNTIL_CONSOLE_FIELDS, UNTIL_FIELDS, UNTIL_XENBUS_FIELDS, XENBUS_DEVICES, XENBUS_ENDS, XENBUS_STATES,
 } from './spec.js';
 import { fmtNs } from './time.js';
 import { utf8 } from '../core/util/bytes.js';
@@ -460,6 +460,7 @@ class Compiler {
       return ns === undefined ? undefined : { ...base, kind: 'run', ns, label: `run ${String(c.get('run').scalar())}` };
     }
     if (action === 'until') return this.untilStep(c, base);
+    if (action === 'fault') return this.faultStep(c, base);
     if ((LIFECYCLE as readonly string[]).includes(action)) return this.lifecycleStep(c, base, action as LifecycleAction);
     if (action === 'virq' || action === 'pirq') return this.raiseStep(c, base, action);
     if (action === 'type') return this.typeStep(c, base);
@@ -656,6 +657,111 @@ class Compiler {
     const state = this.choice(v.get('state'), DOMAIN_STATES.map((x) => x.name), 'a lifecycle state');
     if (domain === undefined || state === undefined) return undefined;
     return { kind: 'domain', domain, state: state as DomainUntilState, pos: v.get('domain').pos(), path: v.get('domain').path };
+  }
+
+  // ---- faults ----
+
+  private faultStep(c: Cursor, base: { pos: Pos; path: string }): Step | undefined {
+    this.unknownKeys(c, stepKeys('fault'), 'a fault step');
+    const v = c.get('fault');
+    const shape = `{ ${FAULT_KINDS.join(': {...} }, { ')}: {...} }`;
+    if (!v.isMap()) {
+      this.problem(v, `expected a fault such as ${shape}, found ${v.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(v, FAULT_KINDS, 'a fault');
+    const present = FAULT_KINDS.filter((k) => v.has(k));
+    if (present.length !== 1) {
+      if (present.length === 0 && v.entries().length === 0) this.problem(v, `a fault step says which fault: ${FAULT_KINDS.join(', ')}`, 'e.g. fault: { drop_notify: { domain: guest, port: 1 } }');
+      else if (present.length > 1) this.problem(v, `a fault step injects one fault, found ${present.join(' and ')}`, 'use one fault step for each');
+      return undefined;
+    }
+    const kind = present[0]!;
+    const f = v.get(kind);
+    const fields = fieldsOf(FAULT_FIELDS[kind]!);
+    if (!f.isMap()) {
+      this.problem(f, `expected { ${keysOf(fields).join(', ')} }, found ${f.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(f, keysOf(fields), kind);
+    const need = (key: string): boolean => {
+      if (f.has(key)) return true;
+      this.problem(f, `${kind} needs "${key}" (${fields[key]!.doc})`);
+      return false;
+    };
+    const expect = this.expectBlock(c.get('expect'));
+    let fault: FaultSpec | undefined;
+    let label: string;
+    switch (kind) {
+      case 'drop_notify':
+      case 'delay_notify': {
+        const okDomain = need('domain');
+        const okPort = need('port');
+        const okBy = kind === 'delay_notify' ? need('by') : true;
+        const domain = okDomain ? this.domainRef(f.get('domain')) : undefined;
+        const port = okPort ? this.num(f.get('port'), 'port') : undefined;
+        const count = f.has('count') ? this.intField(f.get('count'), fields.count!) : numDefault(fields.count);
+        const by = kind === 'delay_notify' && okBy ? this.duration(f.get('by')) : 0;
+        if (domain === undefined || port === undefined || count === undefined || by === undefined) return undefined;
+        fault = { kind, domain, port, count, by };
+        label = `fault ${kind} ${String(f.get('domain').scalar())} port ${String(f.get('port').scalar())}${kind === 'delay_notify' ? ` by ${String(f.get('by').scalar())}` : ''}${count > 1 ? ` x${count}` : ''}`;
+        break;
+      }
+      case 'fill_ring': {
+        if (f.has('ring') === f.has('console')) {
+          this.problem(f, f.has('ring') ? 'give ring or console, not both' : 'fill_ring names a ring of the scenario (ring) or a guest whose console ring to fill (console)', 'e.g. fill_ring: { ring: r } or fill_ring: { console: guest }');
+          return undefined;
+        }
+        if (f.has('ring')) {
+          if (this.xenVersion === '2.0') this.problem(f.get('ring'), 'scenario rings (ring_init) need grant tables, which this Xen 2.0.0 model does not have', 'on Xen 2.0, fill a console: fill_ring: { console: guest }');
+          if (f.has('text')) this.problem(f.get('text'), 'text goes with console: a scenario ring is filled with requests', 'remove text');
+          const ring = this.string(f.get('ring'), fields.ring!.what!);
+          const notifyPort = f.has('notify_port') ? this.num(f.get('notify_port'), 'port') : undefined;
+          if (ring === undefined || (f.has('notify_port') && notifyPort === undefined) || this.xenVersion === '2.0' || f.has('text')) return undefined;
+          fault = notifyPort === undefined ? { kind: 'fill_ring', ring } : { kind: 'fill_ring', ring, notifyPort };
+          label = `fault fill_ring ${ring}`;
+        } else {
+          if (f.has('notify_port')) this.problem(f.get('notify_port'), 'notify_port goes with ring: a console driver sends its own event', 'remove notify_port');
+          const domain = this.domainRef(f.get('console'));
+          const text = f.has('text') ? this.string(f.get('text'), fields.text!.what!) : FILL_PATTERN;
+          if (domain === undefined || text === undefined || f.has('notify_port')) return undefined;
+          fault = { kind: 'fill_console', domain, text };
+          label = `fault fill_ring ${String(f.get('console').scalar())}'s console`;
+        }
+        break;
+      }
+      default: {
+        const okDomain = need('domain');
+        const okBackend = need('backend');
+        const okFor = need('for');
+        const domain = okDomain ? this.domainRef(f.get('domain')) : undefined;
+        const backends = onXen(BACKENDS, this.xenVersion).map((b) => b.name);
+        let backend: string | undefined;
+        if (okBackend) {
+          const b = f.get('backend').scalar();
+          if (typeof b === 'string' && backends.includes(b)) backend = b;
+          else {
+            const other = typeof b === 'string' && BACKENDS.some((x) => x.name === b);
+            const hint = other
+              ? this.xenVersion === '2.0'
+                ? 'on Xen 2.0 every backend service is xend\'s, over the control channel: backend: xend'
+                : 'xend is Xen 2.0\'s; today\'s backends are console, xenstore, block and network'
+              : typeof b === 'string' ? didYouMean(b, backends) : undefined;
+            this.problem(f.get('backend'), `expected a backend of ${this.xenVersion === '2.0' ? 'Xen 2.0' : "today's Xen"} (${backends.join(', ')}), found ${f.get('backend').describe()}`, hint);
+          }
+        }
+        const ns = okFor ? this.duration(f.get('for')) : undefined;
+        if (ns === 0) this.problem(f.get('for'), 'for must be more than 0', 'e.g. for: 10ms');
+        if (domain === undefined || backend === undefined || ns === undefined || ns === 0) return undefined;
+        if (domain.value === 0) {
+          this.problem(f.get('domain'), "dom0 runs the backends: name the guest whose backend stalls", 'e.g. stall: { domain: guest, backend: console, for: 10ms }');
+          return undefined;
+        }
+        fault = { kind: 'stall', domain, backend, ns };
+        label = `fault stall ${String(f.get('domain').scalar())}'s ${backend} for ${String(f.get('for').scalar())}`;
+      }
+    }
+    return withExtras({ ...base, kind: 'fault', fault, label }, expect, undefined);
   }
 
   /** One of `names`, with a suggestion for a misspelling. */

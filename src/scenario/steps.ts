@@ -9,8 +9,8 @@ import { EINVAL, ESRCH, retName } from '../core/abi/errno.js';
 import { VIRQS, VIRQ_PER_VCPU } from '../core/abi/evtchn.js';
 import { gntstByName } from '../core/abi/grant.js';
 import { defaultKernel, type DefaultKernel } from '../core/guest/kernel.js';
-import { miniosKernel } from '../core/guest/minios.js';
-import { plan9Kernel } from '../core/guest/plan9.js';
+import { MiniOsKernel, miniosKernel } from '../core/guest/minios.js';
+import { Plan9Kernel, plan9Kernel } from '../core/guest/plan9.js';
 import { Xen2Dom0Kernel, xen2Dom0Kernel } from '../core/tools/dom0.js';
 import { Dom0Kernel } from '../core/tools/dom0_modern.js';
 import { DiskImage } from '../core/tools/blkback.js';
@@ -26,6 +26,8 @@ import { sendGuestPirqXen2, sendGuestVirqXen2 } from '../core/hv/event_channel_x
 import * as xen2 from '../core/abi/xen2.js';
 import { sendGuestDomainVirq, sendGuestPirq, sendGuestVcpuVirq } from '../core/hv/event_channel.js';
 import type { XsStore } from '../core/tools/xs_store.js';
+import { armPortFault } from '../core/hv/port_faults.js';
+import { FAULT, FAULT_EVENT, TK } from '../core/sim/trace.js';
 import type { Pos } from './errors.js';
 import type { ArgValue, ExpectNode, NumArg, Scenario, Step } from './model.js';
 import type { Failure, RunOptions, RunResult, StepResult } from './runner.js';
@@ -274,6 +276,8 @@ export class StepRunner {
       }
       case 'ring':
         return this.ringStep(s);
+      case 'fault':
+        return this.fault(s);
       case 'check':
         this.check(s);
         return undefined;
@@ -440,6 +444,76 @@ export class StepRunner {
         const work = back ? back.finalCheckForRequests() : front ? front.finalCheckForResponses() : undefined;
         if (work === undefined) return needEnd('frontend or backend');
         return { ret: '0', work };
+      }
+    }
+  }
+
+  /** Injects a fault (faults in docs/step-form.md). */
+  private fault(s: Extract<Step, { kind: 'fault' }>): Record<string, unknown> | undefined {
+    const f = s.fault;
+    const hv = this.hv;
+    switch (f.kind) {
+      case 'drop_notify':
+      case 'delay_notify': {
+        const d = this.domain(f.domain);
+        const port = this.value(f.port);
+        if (d === undefined || port === undefined) return undefined;
+        armPortFault(hv, d, port, f.kind, f.count, f.by);
+        return { ret: '0' };
+      }
+      case 'fill_ring': {
+        const pair = this.rings.get(f.ring);
+        const front = pair?.front;
+        if (front === undefined) {
+          this.fail(s, `ring "${f.ring}" has no frontend${pair === undefined ? '' : ' yet'}: fill_ring fills it with the frontend's requests (ring_init first)`);
+          return undefined;
+        }
+        const d = this.hv.domain(front.domid);
+        if (d === undefined || !d.runnable) {
+          this.fail(s, `the frontend of ring "${f.ring}" (domain ${front.domid}) does not run, so it cannot produce requests`);
+          return undefined;
+        }
+        const ring = front.ring;
+        let produced = 0;
+        while (ring.produceRequest((slot) => new DataView(slot.buffer, slot.byteOffset).setUint32(0, ring.reqProdPvt, true))) produced++;
+        if (hv.trace.on) hv.trace.emit(TK.fault, d.domid, -1, -1, FAULT.fill_ring, FAULT_EVENT.filled, produced, { ring: f.ring });
+        const notify = ring.pushRequestsAndCheckNotify();
+        if (notify && f.notifyPort !== undefined) {
+          const p = this.value(f.notifyPort);
+          if (p !== undefined) hypercall(hv, d, opSend, { port: p } as ResolvedArgs);
+        }
+        return { ret: '0', produced, notify };
+      }
+      case 'fill_console': {
+        const d = this.actor(f.domain);
+        if (d === undefined) return undefined;
+        const k = d.kernel;
+        const pattern = utf8(f.text);
+        let out: Record<string, unknown>;
+        let count: number;
+        if (k instanceof MiniOsKernel && k.cons !== undefined) {
+          count = k.cons.fill(pattern);
+          out = { ret: '0', filled: count };
+        } else if (k instanceof Plan9Kernel && k.cons !== undefined) {
+          count = k.cons.fillTxRing(pattern);
+          out = { ret: '0', messages: count };
+        } else {
+          this.fail(f.domain, `${d.name} has no console ring to fill (give it kernel: minios, or kernel: plan9 under xen: "2.0")`);
+          return undefined;
+        }
+        if (hv.trace.on) hv.trace.emit(TK.fault, d.domid, -1, -1, FAULT.fill_ring, FAULT_EVENT.filled, count, { ring: 'console' });
+        return out;
+      }
+      case 'stall': {
+        const d = this.domain(f.domain);
+        if (d === undefined) return undefined;
+        const k0 = this.dom0Xend() ?? this.dom0Modern();
+        const r = k0 === undefined ? 'dom0 runs no backends here (its default kernel)' : k0.stallBackend(f.backend, d.domid, f.ns);
+        if (typeof r === 'string') {
+          this.fail(s, `cannot stall ${d.name}'s ${f.backend} backend: ${r.replace(`domain ${d.domid}`, d.name)}`);
+          return undefined;
+        }
+        return { ret: '0', ports: r };
       }
     }
   }
