@@ -91,7 +91,7 @@ describe('delay_notify', () => {
     expect(kernel(g).deliveries(gport)).toBe(1);
     const late = faults(store).find((f) => f.event === 'delivered')!;
     expect(late.t).toBe(t0 + 5 * MS);
-    expect(faults(store).find((f) => f.event === 'delayed')!.by).toBe(5 * MS);
+    expect(faults(store).find((f) => f.event === 'delayed')!.delay).toBe(5 * MS);
   });
 
   it('a late notification to a port closed in the meantime is not delivered', () => {

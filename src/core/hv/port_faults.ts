@@ -62,7 +62,7 @@ export class PortFaults {
       if (trace.on) trace.emit(TK.fault, d.domid, vcpu, port, FAULT.drop_notify, FAULT_EVENT.dropped, f.left);
       return true;
     }
-    if (trace.on) trace.emit(TK.fault, d.domid, vcpu, port, FAULT.delay_notify, FAULT_EVENT.delayed, f.left, { by: f.by });
+    if (trace.on) trace.emit(TK.fault, d.domid, vcpu, port, FAULT.delay_notify, FAULT_EVENT.delayed, f.left, { delay: f.by });
     this.hv.schedule(f.by, () => {
       // evtchn_port_set_pending, late: only if the domain and its port are still there.
       if (this.hv.domain(d.domid) !== d || !portUsable(d, port)) return;
@@ -83,5 +83,5 @@ export function armPortFault(hv: FaultHost, d: Domain, port: number, kind: PortF
   if (kind === 'delay_notify' && !(by >= 0)) throw new RangeError(`by must be >= 0 ns, not ${by}`);
   d.portFaults ??= new PortFaults(hv);
   d.portFaults.add(port, { kind, left: count, by });
-  if (hv.trace.on) hv.trace.emit(TK.fault, d.domid, -1, port, FAULT[kind], FAULT_EVENT.armed, count, kind === 'delay_notify' ? { by } : undefined);
+  if (hv.trace.on) hv.trace.emit(TK.fault, d.domid, -1, port, FAULT[kind], FAULT_EVENT.armed, count, kind === 'delay_notify' ? { delay: by } : undefined);
 }

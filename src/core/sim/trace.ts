@@ -114,7 +114,7 @@ export const FAULT_EVENT = Object.fromEntries(FAULT_EVENTS.map((f, i) => [f, i])
 /** What a fault record may carry besides its numbers. */
 export interface FaultExtra {
   /** delay_notify: how long a delivery is held, ns. */
-  by?: number;
+  delay?: number;
   /** stall: the backend (console, xenstore, block, network, xend); fill_ring: the ring. */
   backend?: string;
   ring?: string;
