@@ -23,6 +23,9 @@
  *    start + r * E and waits as `at` does; each repetition ends with its own
  *    step unit. Without `every`, repetitions follow each other at once.
  *
+ * When the last step ends (in its unit; at once for a script without steps),
+ * the scenario's top-level `expect` block is compared.
+ *
  * Inputs from outside (text typed at a console, the clock run on by a host)
  * are logged with the position they came at, so a fresh Execution given the
  * log replays them at the same positions: advancing it to any position gives
@@ -113,6 +116,7 @@ export class Execution {
     this.hv = this.runner.hv;
     this.steps = sc.steps;
     this.replaying = opts.inputs === undefined ? [] : [...opts.inputs].sort((a, b) => a.position - b.position);
+    if (this.steps.length === 0) this.runner.checkFinal();
     this.applyInputs();
     this.hv.trace.flush();
   }
@@ -356,6 +360,8 @@ export class Execution {
     } else {
       this.active = undefined;
       this.index++;
+      // The script is done: the top-level expect block is compared in this unit.
+      if (this.index === this.steps.length) this.runner.checkFinal();
     }
     return STEP;
   }

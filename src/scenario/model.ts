@@ -4,6 +4,7 @@
  */
 import type { ShutdownReason } from '../core/abi/domid.js';
 import type { OpSpec } from '../core/hv/hypercall.js';
+import type { Filter } from '../core/sim/filter.js';
 import type { Pos } from './errors.js';
 
 export type Abi = '2l' | 'fifo';
@@ -170,6 +171,63 @@ export type Step =
   | (StepBase & { readonly kind: 'type'; readonly domain: NumArg; readonly text: string })
   | (StepBase & { readonly kind: 'fault'; readonly fault: FaultSpec });
 
+/** How many: exactly (min = max), or within bounds. */
+export interface CountSpec {
+  readonly min: number;
+  readonly max: number;
+  readonly pos: Pos;
+  readonly path: string;
+}
+
+/** A text (or regular expression) an expectation names, where it is written. */
+export interface TextSpec {
+  readonly text: string;
+  readonly pos: Pos;
+  readonly path: string;
+}
+
+export interface FinalConsole {
+  readonly domid: number;
+  readonly name: string;
+  readonly contains: readonly TextSpec[];
+  readonly notContains: readonly TextSpec[];
+  readonly matches: readonly TextSpec[];
+  readonly lines?: CountSpec;
+  readonly pos: Pos;
+  readonly path: string;
+}
+
+export interface FinalCounters {
+  readonly domid: number;
+  readonly name: string;
+  readonly upcalls?: CountSpec;
+  readonly hypercalls?: CountSpec;
+  readonly sends?: CountSpec;
+  /** All ports together, or per port. */
+  readonly deliveries?: CountSpec | readonly { readonly port: NumArg; readonly count: CountSpec }[];
+  readonly pos: Pos;
+  readonly path: string;
+}
+
+export interface FinalTrace {
+  /** The filter as written, parsed for the scenario's Xen. */
+  readonly filter: Filter;
+  readonly count: CountSpec;
+  readonly pos: Pos;
+  readonly path: string;
+}
+
+/** The top-level `expect` block: checked when the steps are done. */
+export interface FinalExpect {
+  readonly consoles: readonly FinalConsole[];
+  /** Port checks, as check steps. */
+  readonly ports: readonly Extract<Step, { kind: 'check' }>[];
+  readonly counters: readonly FinalCounters[];
+  readonly trace: readonly FinalTrace[];
+  readonly pos: Pos;
+  readonly path: string;
+}
+
 export interface Scenario {
   readonly file: string;
   readonly name: string;
@@ -179,4 +237,5 @@ export interface Scenario {
   readonly seed: number;
   readonly domains: readonly DomainSpec[];
   readonly steps: readonly Step[];
+  readonly expect?: FinalExpect;
 }

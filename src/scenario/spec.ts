@@ -335,7 +335,15 @@ export type Kind =
   /** Result fields saved under names. */
   | { readonly t: 'save' }
   /** A check: a port, a vCPU or a console (CHECKS). */
-  | { readonly t: 'check' };
+  | { readonly t: 'check' }
+  /** How many: a whole number, or a range { min, max } (either may be left out). */
+  | { readonly t: 'count' }
+  /** A text, or a list of texts (each must hold). */
+  | { readonly t: 'texts' }
+  /** A mapping from domains of the scenario (names or ids) to `item`. */
+  | { readonly t: 'by_domain'; readonly item: Field }
+  /** A count for every port together, or a mapping from ports to counts. */
+  | { readonly t: 'count_by_port' };
 
 export interface Field {
   /** What the key means, in Xen's words (the editor's hover text). */
@@ -408,15 +416,6 @@ export const DOMAIN_FIELDS: Fields = {
   devices: { doc: 'split devices the toolstack in dom0 adds before the guest boots (xenstore front and back directories in XenbusStateInitialising); they connect through the XenbusState handshake. Guests with kernel: minios only', kind: { t: 'map', fields: DEVICE_FIELDS }, xen: '4' },
 };
 
-export const TOP_FIELDS: Fields = {
-  name: { doc: 'the scenario\'s title', kind: text, defaultDoc: 'the file name', what: 'the scenario name' },
-  description: { doc: 'what the scenario shows, for a student', kind: text, what: 'a description' },
-  xen: { doc: 'which hypervisor\'s rules: "4" (today\'s Xen, the default) or "2.0" (Xen 2.0.0 with xend\'s control interface); it picks the op table, VIRQ names, layouts and kernels', kind: { t: 'xen' }, default: '4' },
-  abi: { doc: 'the event ABI the default kernel of every domain uses: 2l (the default) or fifo, which it switches to at boot', kind: { t: 'choice', choices: ABIS }, default: '2l' },
-  seed: { doc: 'the PRNG seed (upcall latency jitter); `--seed N` overrides it; the same scenario and seed give the same trace', kind: int(0, 0xffffffff), default: 1, what: 'a seed' },
-  domains: { doc: 'the domains, created in order: the first is dom0 (domid 0, privileged), the rest get ids 1, 2, ...', kind: { t: 'list', item: { doc: 'a domain', kind: { t: 'map', fields: DOMAIN_FIELDS } } }, required: true },
-  steps: { doc: 'what happens, in order: hypercalls, guest-local actions, checks, `run` to advance virtual time, toolstack operations', kind: { t: 'list', item: { doc: 'a step', kind: { t: 'map', fields: {} } } }, defaultDoc: 'none' },
-};
 
 // ---- checks ----
 
@@ -458,6 +457,45 @@ export const COPY_SIDE_FIELDS: Fields = {
 
 /** The three kinds of check, told apart by the key they have (console first, then port, else a vCPU). */
 export const CHECKS = { console: CONSOLE_CHECK_FIELDS, port: PORT_CHECK_FIELDS, vcpu: VCPU_CHECK_FIELDS } as const;
+
+// ---- the final expect block ----
+
+export const FINAL_CONSOLE_FIELDS: Fields = {
+  contains: { doc: "text the console's output contains, anywhere (a list: each of them)", kind: { t: 'texts' }, examples: ['minios> ', ['Plan 9', 'root is from']] },
+  not_contains: { doc: "text the console's output must not contain (a list: none of them)", kind: { t: 'texts' }, examples: ['panic'] },
+  matches: { doc: 'a regular expression (JavaScript syntax) that some line of the output matches (a list: each of them matches a line)', kind: { t: 'texts' }, examples: ['^term% $'] },
+  lines: { doc: 'how many lines the output has (a line in progress counts): a number, or { min, max }', kind: { t: 'count' }, examples: [12, { min: 3 }] },
+};
+
+export const FINAL_COUNTER_FIELDS: Fields = {
+  upcalls: { doc: "upcalls Xen injected into the domain's vCPUs (the trace's upcall records)", kind: { t: 'count' }, examples: [3, { min: 1, max: 10 }] },
+  hypercalls: { doc: 'hypercalls the domain made, whatever they returned', kind: { t: 'count' } },
+  sends: { doc: 'EVTCHNOP_send calls of the domain that returned 0 (notifications it sent)', kind: { t: 'count' } },
+  deliveries: { doc: "events the domain's kernel handled: a count for all its ports, or { <port>: count } (ports as numbers or $names)", kind: { t: 'count_by_port' }, examples: [5, { 1: 2 }] },
+};
+
+export const FINAL_TRACE_FIELDS: Fields = {
+  filter: { doc: 'which trace records: a filter expression (docs/filter.md), e.g. kind==upcall && dom==1', kind: text, required: true, what: 'a trace filter', examples: ['kind==upcall && dom==1', 'op==send && ret==0'] },
+  count: { doc: 'how many records it selects: a number, or { min, max }', kind: { t: 'count' }, required: true, examples: [3, { min: 1 }] },
+};
+
+export const FINAL_EXPECT_FIELDS: Fields = {
+  consoles: { doc: "what each domain's console showed by the end, by domain: contains, not_contains, matches, lines", kind: { t: 'by_domain', item: { doc: "what the domain's console output holds", kind: { t: 'map', fields: FINAL_CONSOLE_FIELDS, anyOf: Object.keys(FINAL_CONSOLE_FIELDS) } } } },
+  ports: { doc: 'ports as the steps left them, compared as a check step compares them', kind: { t: 'list', item: { doc: 'a port check: { domain, port, state, pending, masked, delivered, ... }', kind: { t: 'map', fields: PORT_CHECK_FIELDS } } } },
+  counters: { doc: 'what the machine counted for each domain over the run, by domain: upcalls, hypercalls, sends, deliveries', kind: { t: 'by_domain', item: { doc: "the domain's counts", kind: { t: 'map', fields: FINAL_COUNTER_FIELDS, anyOf: Object.keys(FINAL_COUNTER_FIELDS) } } } },
+  trace: { doc: 'how many trace records of a kind the run made: a list of { filter, count }', kind: { t: 'list', item: { doc: 'records a filter selects, and how many', kind: { t: 'map', fields: FINAL_TRACE_FIELDS } } } },
+};
+
+export const TOP_FIELDS: Fields = {
+  name: { doc: 'the scenario\'s title', kind: text, defaultDoc: 'the file name', what: 'the scenario name' },
+  description: { doc: 'what the scenario shows, for a student', kind: text, what: 'a description' },
+  xen: { doc: 'which hypervisor\'s rules: "4" (today\'s Xen, the default) or "2.0" (Xen 2.0.0 with xend\'s control interface); it picks the op table, VIRQ names, layouts and kernels', kind: { t: 'xen' }, default: '4' },
+  abi: { doc: 'the event ABI the default kernel of every domain uses: 2l (the default) or fifo, which it switches to at boot', kind: { t: 'choice', choices: ABIS }, default: '2l' },
+  seed: { doc: 'the PRNG seed (upcall latency jitter); `--seed N` overrides it; the same scenario and seed give the same trace', kind: int(0, 0xffffffff), default: 1, what: 'a seed' },
+  domains: { doc: 'the domains, created in order: the first is dom0 (domid 0, privileged), the rest get ids 1, 2, ...', kind: { t: 'list', item: { doc: 'a domain', kind: { t: 'map', fields: DOMAIN_FIELDS } } }, required: true },
+  steps: { doc: 'what happens, in order: hypercalls, guest-local actions, checks, `run` to advance virtual time, toolstack operations', kind: { t: 'list', item: { doc: 'a step', kind: { t: 'map', fields: {} } } }, defaultDoc: 'none' },
+  expect: { doc: 'what must hold when the steps are done: consoles, ports, counters and the trace; each failure is reported where it is written', kind: { t: 'map', fields: FINAL_EXPECT_FIELDS, anyOf: Object.keys(FINAL_EXPECT_FIELDS) } },
+};
 
 // ---- waiting: until, and when a step happens ----
 

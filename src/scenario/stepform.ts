@@ -10,15 +10,16 @@ import type { OpSpec } from '../core/hv/hypercall.js';
 import * as xen2 from '../core/abi/xen2.js';
 import { DEFAULT_MEMORY_PAGES } from '../core/hv/hypervisor.js';
 import { didYouMean, ScenarioInputError, type Pos, type Problem } from './errors.js';
-import { type Abi, type XenVersion, type KernelName, type ArgValue, type CopySideArgs, type BlockDeviceSpec, type DeviceSpecs, type DomainSpec, type NetworkDeviceSpec, type ExpectNode, type LifecycleAction, type LifecycleReason, type NumArg, type SaveSpec, type Scenario, type Step, type StepTiming, type Timed, type UntilCondition, type DomainUntilState, type FaultSpec } from './model.js';
+import { type Abi, type XenVersion, type KernelName, type ArgValue, type CopySideArgs, type BlockDeviceSpec, type DeviceSpecs, type DomainSpec, type NetworkDeviceSpec, type ExpectNode, type LifecycleAction, type LifecycleReason, type NumArg, type SaveSpec, type Scenario, type Step, type StepTiming, type Timed, type UntilCondition, type DomainUntilState, type FaultSpec, type CountSpec, type FinalConsole, type FinalCounters, type FinalExpect, type FinalTrace, type TextSpec } from './model.js';
 import { Cursor, parseYaml, type Source } from './source.js';
 import {
   ABIS, EXPECT_KEY_KINDS, actionField, actionsOf, BLOCK_FIELDS, CHECKS, COPY_SIDE_FIELDS, DEVICE_FIELDS, DOMAIN_FIELDS, DURATION_PATTERN, DURATION_UNITS, ERRNO_PATTERN, fieldsOf, GRANT_FLAGS, intRange, itemOf, KERNELS, keysOf, LIFECYCLE_REASON_NAMES,
   UNICAST_MAC_PATTERN, DOMAIN_NAME_PATTERN, DOMID_CONSTANTS, MEMORY_MAX_BYTES, MEMORY_MIN_BYTES, MEMORY_PATTERN, MEMORY_UNITS, NETWORK_FIELDS, NUM_KINDS, onXen, opsOf, PORT_STATES, REF_PATTERN, SAVE_NAME_PATTERN, SHUTDOWN_REASON_NAMES, STEP_ACTIONS, STEP_COMMON, stepResults, STEPS,
   TOP_FIELDS, VIRQ_NAMES, XEN_VERSIONS, type Field, type Fields, type NumKind, type StepSpec,
-  BACKENDS, DOMAIN_STATES, durationDefault, FAULT_FIELDS, FAULT_KINDS, FILL_PATTERN, TIMING_FIELDS, UNTIL_CONDITIONS, UNTIL_CONSOLE_FIELDS, UNTIL_FIELDS, UNTIL_XENBUS_FIELDS, XENBUS_DEVICES, XENBUS_ENDS, XENBUS_STATES,
+  BACKENDS, FINAL_CONSOLE_FIELDS, FINAL_COUNTER_FIELDS, FINAL_EXPECT_FIELDS, FINAL_TRACE_FIELDS, DOMAIN_STATES, durationDefault, FAULT_FIELDS, FAULT_KINDS, FILL_PATTERN, TIMING_FIELDS, UNTIL_CONDITIONS, UNTIL_CONSOLE_FIELDS, UNTIL_FIELDS, UNTIL_XENBUS_FIELDS, XENBUS_DEVICES, XENBUS_ENDS, XENBUS_STATES,
 } from './spec.js';
 import { fmtNs } from './time.js';
+import { parseFilter } from '../core/sim/filter.js';
 import { utf8 } from '../core/util/bytes.js';
 
 // Key lists, ranges, defaults and name sets come from the grammar in spec.ts, which the JSON Schema is generated from too.
@@ -120,9 +121,11 @@ class Compiler {
     const domains = this.domains(root.get('domains'));
     this.domainSpecs = domains;
     const steps = this.steps(root.get('steps'));
+    const expect = root.has('expect') ? this.finalExpect(root.get('expect')) : undefined;
     if (this.problems.length > 0) throw new ScenarioInputError(this.problems);
-    const s: Scenario = { file: this.src.file, name, xen: this.xenVersion, abi, seed, domains, steps };
-    return description === undefined ? s : { ...s, description };
+    let s: Scenario = { file: this.src.file, name, xen: this.xenVersion, abi, seed, domains, steps };
+    if (description !== undefined) s = { ...s, description };
+    return expect === undefined ? s : { ...s, expect };
   }
 
   // ---- scalars ----
@@ -762,6 +765,190 @@ class Compiler {
       }
     }
     return withExtras({ ...base, kind: 'fault', fault, label }, expect, undefined);
+  }
+
+  // ---- the final expect block ----
+
+  private finalExpect(c: Cursor): FinalExpect | undefined {
+    if (!c.isMap()) {
+      this.problem(c, `expected the final expectations as a mapping with ${keysOf(FINAL_EXPECT_FIELDS).join(', ')}, found ${c.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(c, keysOf(FINAL_EXPECT_FIELDS), 'the expect block');
+    if (c.entries().length === 0) this.problem(c, 'this expect block checks nothing', `give it one of: ${keysOf(FINAL_EXPECT_FIELDS).join(', ')}`);
+    const consoles = this.byDomain(c.get('consoles'), 'consoles', (v, domid, name) => this.finalConsole(v, domid, name));
+    const counters = this.byDomain(c.get('counters'), 'counters', (v, domid, name) => this.finalCounters(v, domid, name));
+    const ports = this.listOf(c.get('ports'), 'port checks such as { domain: guest, port: 1, delivered: 1 }', (p) => this.portCheck(p));
+    const trace = this.listOf(c.get('trace'), 'trace counts such as { filter: "kind==upcall", count: 3 }', (t) => this.finalTrace(t));
+    return { consoles, ports, counters, trace, pos: c.pos(), path: c.path };
+  }
+
+  /** A list under a key: each item compiled, the ones with problems left out. */
+  private listOf<T>(c: Cursor, what: string, one: (item: Cursor) => T | undefined): T[] {
+    if (!c.exists) return [];
+    if (!c.isSeq()) {
+      this.problem(c, `expected a list of ${what}, found ${c.describe()}`);
+      return [];
+    }
+    return c.items().flatMap((i) => {
+      const r = one(i);
+      return r === undefined ? [] : [r];
+    });
+  }
+
+  /** A mapping from domains (names or ids) to something: each entry compiled with the domain it names. */
+  private byDomain<T>(c: Cursor, what: string, one: (v: Cursor, domid: number, name: string) => T | undefined): T[] {
+    if (!c.exists) return [];
+    if (!c.isMap()) {
+      this.problem(c, `expected ${what} by domain, such as { guest: {...} }, found ${c.describe()}`);
+      return [];
+    }
+    const out: T[] = [];
+    for (const e of c.entries()) {
+      const id = /^\d+$/.test(e.key) ? Number(e.key) : this.domainIds.get(e.key);
+      const spec = id === undefined ? undefined : this.domainSpecs[id];
+      if (spec === undefined) {
+        this.problem({ pos: e.keyPos, path: e.value.path }, `unknown domain "${e.key}"`, didYouMean(e.key, this.domainIds.keys()) ?? `domains are: ${[...this.domainIds.keys()].join(', ')}`);
+        continue;
+      }
+      const r = one(e.value, spec.domid, spec.name);
+      if (r !== undefined) out.push(r);
+    }
+    return out;
+  }
+
+  private finalConsole(c: Cursor, domid: number, name: string): FinalConsole | undefined {
+    if (!c.isMap()) {
+      this.problem(c, `expected { ${keysOf(FINAL_CONSOLE_FIELDS).join(', ')} }, found ${c.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(c, keysOf(FINAL_CONSOLE_FIELDS), 'a console expectation');
+    if (c.entries().length === 0) this.problem(c, `this console expectation checks nothing`, `give it one of: ${keysOf(FINAL_CONSOLE_FIELDS).join(', ')}`);
+    const matches = this.texts(c.get('matches'), 'a regular expression');
+    for (const m of matches) {
+      try {
+        new RegExp(m.text);
+      } catch (e) {
+        this.problem(m, `not a regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`, 'matches takes JavaScript regular-expression syntax');
+      }
+    }
+    const lines = c.has('lines') ? this.count(c.get('lines')) : undefined;
+    const out: FinalConsole = { domid, name, contains: this.texts(c.get('contains'), 'text'), notContains: this.texts(c.get('not_contains'), 'text'), matches, pos: c.pos(), path: c.path };
+    return lines === undefined ? out : { ...out, lines };
+  }
+
+  private finalCounters(c: Cursor, domid: number, name: string): FinalCounters | undefined {
+    if (!c.isMap()) {
+      this.problem(c, `expected { ${keysOf(FINAL_COUNTER_FIELDS).join(', ')} }, found ${c.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(c, keysOf(FINAL_COUNTER_FIELDS), 'a domain\'s counters');
+    if (c.entries().length === 0) this.problem(c, 'these counters check nothing', `give them one of: ${keysOf(FINAL_COUNTER_FIELDS).join(', ')}`);
+    const out: { -readonly [K in keyof FinalCounters]: FinalCounters[K] } = { domid, name, pos: c.pos(), path: c.path };
+    for (const key of ['upcalls', 'hypercalls', 'sends'] as const) {
+      if (!c.has(key)) continue;
+      const n = this.count(c.get(key));
+      if (n !== undefined) out[key] = n;
+    }
+    const dc = c.get('deliveries');
+    if (dc.exists) {
+      const keys = dc.isMap() ? dc.entries().map((e) => e.key) : [];
+      if (!dc.isMap() || keys.every((k) => k === 'min' || k === 'max')) {
+        const n = this.count(dc);
+        if (n !== undefined) out.deliveries = n;
+      } else {
+        const per: { port: NumArg; count: CountSpec }[] = [];
+        for (const e of dc.entries()) {
+          const at = { pos: e.keyPos, path: e.value.path };
+          let port: NumArg | undefined;
+          if (e.key.startsWith('$')) port = this.ref(new Cursor(this.src, null, at.path, at.pos), e.key);
+          else if (/^\d+$/.test(e.key)) port = { value: Number(e.key), ...at };
+          else this.problem(at, `expected a port (a number or a $name) as the key, found "${e.key}"`, 'e.g. deliveries: { 1: 3 }, or deliveries: 3 for all ports');
+          const n = this.count(e.value);
+          if (port !== undefined && n !== undefined) per.push({ port, count: n });
+        }
+        out.deliveries = per;
+      }
+    }
+    return out;
+  }
+
+  private finalTrace(c: Cursor): FinalTrace | undefined {
+    if (!c.isMap()) {
+      this.problem(c, `expected { filter, count }, found ${c.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(c, keysOf(FINAL_TRACE_FIELDS), 'a trace count');
+    for (const key of ['filter', 'count']) if (!c.has(key)) this.problem(c, `a trace count needs "${key}" (${FINAL_TRACE_FIELDS[key]!.doc})`);
+    if (!c.has('filter') || !c.has('count')) return undefined;
+    const fc = c.get('filter');
+    const text = fc.scalar();
+    const count = this.count(c.get('count'));
+    if (typeof text !== 'string') {
+      this.problem(fc, `expected a trace filter (text, such as kind==upcall && dom==1), found ${fc.describe()}`);
+      return undefined;
+    }
+    const parsed = parseFilter(text, { xen: this.xenVersion });
+    if (!parsed.ok) {
+      const e = parsed.error;
+      this.problem({ pos: fc.posInText(e.start), path: fc.path }, `in the filter, ${e.message}`, 'trace filters name domains by id (dom==1), and are described in docs/filter.md');
+      return undefined;
+    }
+    return count === undefined ? undefined : { filter: parsed.filter, count, pos: c.pos(), path: c.path };
+  }
+
+  /** A port check (the final expect's ports): as a check step's port form. */
+  private portCheck(k: Cursor): Extract<Step, { kind: 'check' }> | undefined {
+    if (!k.isMap()) {
+      this.problem(k, `expected a port check such as { domain: guest, port: 1, pending: false }, found ${k.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(k, PORT_CHECK_KEYS, 'a port check');
+    for (const key of ['domain', 'port']) if (!k.has(key)) this.problem(k, `a port check needs "${key}"`);
+    if (!k.has('domain') || !k.has('port')) return undefined;
+    const domain = this.domainRef(k.get('domain'));
+    const port = this.num(k.get('port'), 'port');
+    const checks = this.checkFields(k, ['domain', 'port']);
+    if (domain === undefined || port === undefined) return undefined;
+    return { pos: k.pos(), path: k.path, kind: 'check', domain, port, checks, label: `expect ${String(k.get('domain').scalar())} port ${String(k.get('port').scalar())}` };
+  }
+
+  /** How many: a whole number, or { min, max }. */
+  private count(c: Cursor): CountSpec | undefined {
+    const at = { pos: c.pos(), path: c.path };
+    const v = c.scalar();
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return { min: v, max: v, ...at };
+    if (c.isMap()) {
+      this.unknownKeys(c, ['min', 'max'], 'a count');
+      const bound = (k: string): number | undefined => {
+        const b = c.get(k);
+        if (!b.exists) return k === 'min' ? 0 : Infinity;
+        const n = b.scalar();
+        if (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) return n;
+        this.problem(b, `expected ${k} as a whole number >= 0, found ${b.describe()}`);
+        return undefined;
+      };
+      const [min, max] = [bound('min'), bound('max')];
+      if (!c.has('min') && !c.has('max')) this.problem(c, 'a range needs min, max or both', 'e.g. { min: 1, max: 10 }');
+      else if (min !== undefined && max !== undefined && min > max) this.problem(c, `min ${min} is more than max ${max}`);
+      else if (min !== undefined && max !== undefined) return { min, max, ...at };
+      return undefined;
+    }
+    this.problem(c, `expected how many: a whole number >= 0 or { min, max }, found ${c.describe()}`);
+    return undefined;
+  }
+
+  /** A text or a list of texts. */
+  private texts(c: Cursor, what: string): TextSpec[] {
+    if (!c.exists) return [];
+    const one = (x: Cursor): TextSpec[] => {
+      const v = x.scalar();
+      if (typeof v === 'string' && v.length > 0) return [{ text: v, pos: x.pos(), path: x.path }];
+      this.problem(x, `expected ${what}, found ${x.describe()}`);
+      return [];
+    };
+    if (c.isSeq()) return c.items().flatMap(one);
+    return one(c);
   }
 
   /** One of `names`, with a suggestion for a misspelling. */

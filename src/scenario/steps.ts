@@ -31,6 +31,7 @@ import { FAULT, FAULT_EVENT, TK } from '../core/sim/trace.js';
 import type { Pos } from './errors.js';
 import type { ArgValue, ExpectNode, NumArg, Scenario, Step } from './model.js';
 import type { Failure, RunOptions, RunResult, StepResult } from './runner.js';
+import { FinalExpectations } from './final_expect.js';
 import { portFacts } from './port_facts.js';
 import { ScriptKernel } from './script_kernel.js';
 
@@ -60,6 +61,8 @@ export class StepRunner {
     this.onConsole = opts.onConsole;
     this.hv = new Hypervisor({ seed: opts.seed ?? sc.seed, xen: sc.xen });
     opts.onMachine?.(this.hv);
+    // Counters and trace counts read the trace from the start.
+    this.final = sc.expect === undefined ? undefined : new FinalExpectations(sc.expect, this.hv);
     for (const d of sc.domains) {
       const cfg = { name: d.name, vcpus: d.vcpus, pirqs: d.pirqs, memoryPages: d.memoryPages, cmdline: d.cmdline };
       const dom = this.hv.createDomain(d.maxEvtchnPort === undefined ? cfg : { ...cfg, maxEvtchnPort: d.maxEvtchnPort });
@@ -181,6 +184,19 @@ export class StepRunner {
     const d = this.hv.domain(id);
     if (d === undefined) this.fail(a, `domain ${id} does not exist (any more)`);
     return d;
+  }
+
+  private readonly final: FinalExpectations | undefined;
+
+  /** The steps are done: the top-level expect block is compared (once). */
+  checkFinal(): void {
+    this.beginStep();
+    this.final?.check(this);
+  }
+
+  /** A check step's comparison, outside any step (the final expect's ports). */
+  checkNow(s: Extract<Step, { kind: 'check' }>): void {
+    this.check(s);
   }
 
   /** The outcome so far: failures, step results and each console's text. */
