@@ -46,6 +46,13 @@ export interface RunResult {
   hv: Hypervisor;
 }
 
+/**
+ * A custom kernel for a domain; `console` writes to the domain's console as
+ * the run shows it. One marked `controlChannel` takes control messages: under
+ * Xen 2.0, xend makes its domain a control channel before it boots.
+ */
+export type KernelFactoryOption = ((hv: Hypervisor, d: Domain, console: (bytes: Uint8Array) => void) => GuestKernel) & { readonly controlChannel?: boolean };
+
 export interface RunOptions {
   seed?: number;
   /** Called with the machine before any domain exists (to subscribe to the trace). */
@@ -56,7 +63,7 @@ export interface RunOptions {
    * Kernels by domain name that replace the scenario's (a TypeScript scenario's custom kernels);
    * `console` writes to the domain's console as the run shows it.
    */
-  kernels?: ReadonlyMap<string, (hv: Hypervisor, d: Domain, console: (bytes: Uint8Array) => void) => GuestKernel>;
+  kernels?: ReadonlyMap<string, KernelFactoryOption>;
 }
 
 /** Runs a scenario; never throws for anything the scenario does. */

@@ -82,6 +82,8 @@ export class StepRunner {
       const custom = opts.kernels?.get(d.name);
       if (custom !== undefined) {
         const out = this.consoleOf(dom.name, dom.domid);
+        // A custom kernel that takes control messages gets a control channel from xend, as a plan9 guest does.
+        if (custom.controlChannel === true) this.dom0Xend()?.createControlChannel(dom, { write: (b) => out(b) });
         this.hv.boot(dom, (hv, dd) => custom(hv, dd, (b) => void out(b)));
       } else this.hv.boot(dom, this.kernelFor(d.kernel, d.domid, sc));
     }
@@ -651,8 +653,8 @@ export function typeAtConsole(hv: Hypervisor, id: number, bytes: Uint8Array): Ty
     modern.typeAt(id, bytes);
     return { ok: true, accepted: con.stats.input + con.inputWaiting() - before };
   }
-  // A TypeScript scenario's custom kernel reads its console itself (its onConsoleInput).
-  if (d?.kernel instanceof ScriptKernel) return { ok: true, accepted: d.kernel.consoleInput(bytes) };
+  // A TypeScript scenario's custom kernel reads its console itself (its onConsoleInput), unless its console is the control interface.
+  if (d?.kernel instanceof ScriptKernel && !d.kernel.consoleOverControl) return { ok: true, accepted: d.kernel.consoleInput(bytes) };
   if (d === undefined || xend === undefined || !xend.xend.has(id)) {
     return {
       ok: false,
