@@ -164,7 +164,7 @@ function apply(e: Execution, op: Op): void {
   else e.runUntilTime(e.now + op.dt);
 }
 
-const REPLAYED = ['plan9-boot.yaml', 'minios-console.yaml', 'shared-channel.yaml', 'dom0-shell.yaml', 'pause-defers-upcalls.yaml', 'xen2-shutdown.yaml'];
+const REPLAYED = ['plan9-boot.yaml', 'minios-console.yaml', 'shared-channel.yaml', 'dom0-shell.yaml', 'pause-defers-upcalls.yaml', 'xen2-shutdown.yaml', 'until-console.yaml', 'ring-backpressure.yaml', 'xen2-stalled-xend.yaml', 'timing-every.yaml', 'final-expect.yaml'];
 
 describe('replay by position (how a host seeks)', () => {
   it('a fresh Execution given the logged inputs, advanced to the same position, has the same trace, consoles and clock', () => {
@@ -191,6 +191,31 @@ describe('replay by position (how a host seeks)', () => {
         expect(again.inputs()).toEqual(inputs);
       }),
       { numRuns: 60, seed: 4 },
+    );
+  });
+
+  it('runUntilTime never passes its time, and how a host slices time does not change the run', () => {
+    const scs = new Map(REPLAYED.map((f) => [f, scenario(f)]));
+    fc.assert(
+      fc.property(fc.constantFrom(...REPLAYED), fc.array(fc.integer({ min: 0, max: 15 * MS }), { minLength: 1, maxLength: 12 }), (file, slices) => {
+        const sc = scs.get(file)!;
+        const h1 = new TraceHasher();
+        const sliced = new Execution(sc, { onMachine: (hv) => void hv.trace.subscribe(h1.subscriber) });
+        let t = 0;
+        for (const dt of slices) {
+          t += dt;
+          sliced.runUntilTime(t);
+          expect(sliced.now).toBeLessThanOrEqual(t);
+          expect(sliced.nextUnitTime()).toBeGreaterThan(t);
+          if (sliced.scriptDone) expect(sliced.now).toBe(t);
+        }
+        const h2 = new TraceHasher();
+        const whole = new Execution(sc, { onMachine: (hv) => void hv.trace.subscribe(h2.subscriber) });
+        whole.runUntilTime(t);
+        expect([whole.position, whole.now, h2.digest().hash]).toEqual([sliced.position, sliced.now, h1.digest().hash]);
+        expect(whole.result().steps).toEqual(sliced.result().steps);
+      }),
+      { numRuns: 40, seed: 7 },
     );
   });
 
