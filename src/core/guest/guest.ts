@@ -71,11 +71,16 @@ export abstract class Guest implements GuestKernel {
     this.delivered[port]!++;
     if (this.hv.trace.on) this.hv.trace.emit(TK.handler, this.d.domid, vcpu, port, 0, 0, 0);
     if (this.held !== null && this.held.has(port)) this.missed(port, vcpu);
-    else this.handlePort(port, vcpu);
+    else if (this.portHandlers.size !== 0) this.portHandlers.get(port)?.(port, vcpu);
   }
 
-  /** What the kernel's drivers do with an event on `port`, once it was counted. */
-  protected handlePort(port: number, vcpu: number): void {
+  /** Whether `port`'s driver is stalled now (a kernel that routes events itself skips them then). */
+  protected stalled(port: number): boolean {
+    return this.held !== null && this.held.has(port);
+  }
+
+  /** A stalled driver runs again: what the kernel does with an event on `port`, once it was counted. */
+  protected resumePort(port: number, vcpu: number): void {
     if (this.portHandlers.size !== 0) this.portHandlers.get(port)?.(port, vcpu);
   }
 
@@ -121,7 +126,7 @@ export abstract class Guest implements GuestKernel {
     if (held.size === 0) this.held = null;
     for (const [port, h] of due) {
       if (this.hv.trace.on) this.hv.trace.emit(TK.fault, this.d.domid, h.vcpu, port, FAULT.stall, FAULT_EVENT.resumed, h.missed, { backend: h.label });
-      if (h.missed > 0) this.handlePort(port, h.vcpu);
+      if (h.missed > 0) this.resumePort(port, h.vcpu);
     }
   }
 

@@ -123,8 +123,19 @@ export class Xen2Dom0Kernel extends DefaultKernel {
     return [port];
   }
 
-  protected override handlePort(port: number, vcpu: number): void {
-    super.handlePort(port, vcpu);
+  override onEvent(port: number, vcpu: number): void {
+    super.onEvent(port, vcpu);
+    if (!this.stalled(port)) this.route(port);
+  }
+
+  /** A stalled backend runs again: its drivers, then its daemons, see the port. */
+  protected override resumePort(port: number, vcpu: number): void {
+    super.resumePort(port, vcpu);
+    this.route(port);
+  }
+
+  /** dom0's ends of guests' channels to the software serving them. */
+  private route(port: number): void {
     if (port === this.domExcPort) {
       // VirqClient.virqReceived injects 'xend.virq', which the event server
       // delivers from the reactor afterwards: reap runs once this batch of

@@ -454,8 +454,19 @@ export class Dom0Kernel extends DefaultKernel {
     return ports;
   }
 
-  protected override handlePort(port: number, vcpu: number): void {
-    super.handlePort(port, vcpu);
+  override onEvent(port: number, vcpu: number): void {
+    super.onEvent(port, vcpu);
+    if (!this.stalled(port)) this.route(port);
+  }
+
+  /** A stalled backend runs again: its drivers, then its daemons, see the port. */
+  protected override resumePort(port: number, vcpu: number): void {
+    super.resumePort(port, vcpu);
+    this.route(port);
+  }
+
+  /** dom0's ends of guests' channels to the software serving them. */
+  private route(port: number): void {
     if (port === this.domExcPort) {
       // After this batch of notifications, so a dying guest's last console output is read first.
       this.hv.schedule(0, () => this.reap());
