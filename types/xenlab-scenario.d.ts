@@ -111,29 +111,81 @@ declare module 'xenlab' {
     console: string;
   }
 
-  export type Step =
-    | HypercallStep
-    | { check: PortCheck | VcpuCheck | ConsoleCheck }
-    | { run: Duration }
-    | ({ pause: DomainRef | { domain: DomainRef } } & StepExtras)
-    | ({ unpause: DomainRef | { domain: DomainRef } } & StepExtras)
-    | ({ destroy: DomainRef | { domain: DomainRef } } & StepExtras)
-    | ({ shutdown: DomainRef | { domain: DomainRef; reason?: string } } & StepExtras)
-    | ({ as: DomainRef; mask: Num } & StepExtras)
-    | ({ as: DomainRef; clear_mask: Num } & StepExtras)
-    | ({ as: DomainRef; upcall_mask: { vcpu?: Num; value: boolean } } & StepExtras)
-    | ({ as: DomainRef; grant_access: { ref: Num; domid: DomainRef; frame: Num; readonly?: boolean } } & StepExtras)
-    | ({ as: DomainRef; end_access: Num } & StepExtras)
-    | { virq: { domain: DomainRef; virq: VirqRef; vcpu?: Num } }
-    | { pirq: { domain: DomainRef; pirq: Num } }
-    | { type: { domain: DomainRef; text: string } }
-    | ({ as: DomainRef; ring_init: { ring: string; gfn: Num; entry_size?: Num } } & StepExtras)
-    | ({ as: DomainRef; ring_attach: { ring: string; handle: Num; entry_size?: Num } } & StepExtras)
-    | ({ as: DomainRef; ring_request: { ring: string; count?: Num } } & StepExtras)
-    | ({ as: DomainRef; ring_respond: { ring: string; count?: Num } } & StepExtras)
-    | ({ as: DomainRef; ring_push: { ring: string; notify_port?: Num } } & StepExtras)
-    | ({ as: DomainRef; ring_consume: { ring: string; max?: Num } } & StepExtras)
-    | ({ as: DomainRef; ring_final_check: { ring: string } } & StepExtras);
+  /** When a step happens (any step may say): `at` a virtual time; `repeat` times, `every` apart. */
+  export interface Timing {
+    /** Absolute virtual time: the clock runs on to it first, delivering every event due. */
+    at?: Duration;
+    /** Do the step this many times (1..1000000); each repetition has its own result. */
+    repeat?: number;
+    /** With repeat: the time between the starts of two repetitions. */
+    every?: Duration;
+  }
+
+  /** How many: exactly, or a range (either bound may be left out). */
+  export type Count = number | { min?: number; max?: number };
+
+  /** A lifecycle state an `until` waits for. */
+  export type DomainState = 'running' | 'paused' | 'shutdown' | 'dying' | 'destroyed';
+
+  /** XenbusState names (io/xenbus.h), short or long. */
+  export type XenbusStateName =
+    | 'Unknown' | 'Initialising' | 'InitWait' | 'Initialised' | 'Connected' | 'Closing' | 'Closed' | 'Reconfiguring' | 'Reconfigured'
+    | `XenbusState${'Unknown' | 'Initialising' | 'InitWait' | 'Initialised' | 'Connected' | 'Closing' | 'Closed' | 'Reconfiguring' | 'Reconfigured'}`;
+
+  /** What an `until` waits for (one condition), and how long at most (default 1s of virtual time). */
+  export type UntilCondition = (
+    | { console: { domain: DomainRef; matches: string } | { domain: DomainRef; contains: string } }
+    | { port: Omit<PortCheck, 'state'> & { state?: PortCheck['state'] } }
+    | { xenbus: { domain: DomainRef; device: 'vbd' | 'vif'; index?: number; end?: 'frontend' | 'backend'; state: XenbusStateName } | { path: string; state: XenbusStateName } }
+    | { domain: DomainRef; state: DomainState }
+  ) & { timeout?: Duration };
+
+  /** A fault, for labs about races and back-pressure (docs/step-form.md). */
+  export type Fault =
+    | { drop_notify: { domain: DomainRef; port: Num; count?: number } }
+    | { delay_notify: { domain: DomainRef; port: Num; by: Duration; count?: number } }
+    | { fill_ring: { ring: string; notify_port?: Num } | { console: DomainRef; text?: string } }
+    | { stall: { domain: DomainRef; backend: 'console' | 'xenstore' | 'block' | 'network' | 'xend'; for: Duration } };
+
+  export type Step = Timing &
+    (
+      | HypercallStep
+      | { check: PortCheck | VcpuCheck | ConsoleCheck }
+      | { run: Duration }
+      | { until: UntilCondition }
+      | ({ fault: Fault } & Pick<StepExtras, 'expect'>)
+      | ({ pause: DomainRef | { domain: DomainRef } } & StepExtras)
+      | ({ unpause: DomainRef | { domain: DomainRef } } & StepExtras)
+      | ({ destroy: DomainRef | { domain: DomainRef } } & StepExtras)
+      | ({ shutdown: DomainRef | { domain: DomainRef; reason?: string } } & StepExtras)
+      | ({ as: DomainRef; mask: Num } & StepExtras)
+      | ({ as: DomainRef; clear_mask: Num } & StepExtras)
+      | ({ as: DomainRef; upcall_mask: { vcpu?: Num; value: boolean } } & StepExtras)
+      | ({ as: DomainRef; grant_access: { ref: Num; domid: DomainRef; frame: Num; readonly?: boolean } } & StepExtras)
+      | ({ as: DomainRef; end_access: Num } & StepExtras)
+      | { virq: { domain: DomainRef; virq: VirqRef; vcpu?: Num } }
+      | { pirq: { domain: DomainRef; pirq: Num } }
+      | { type: { domain: DomainRef; text: string } }
+      | ({ as: DomainRef; ring_init: { ring: string; gfn: Num; entry_size?: Num } } & StepExtras)
+      | ({ as: DomainRef; ring_attach: { ring: string; handle: Num; entry_size?: Num } } & StepExtras)
+      | ({ as: DomainRef; ring_request: { ring: string; count?: Num } } & StepExtras)
+      | ({ as: DomainRef; ring_respond: { ring: string; count?: Num } } & StepExtras)
+      | ({ as: DomainRef; ring_push: { ring: string; notify_port?: Num } } & StepExtras)
+      | ({ as: DomainRef; ring_consume: { ring: string; max?: Num } } & StepExtras)
+      | ({ as: DomainRef; ring_final_check: { ring: string } } & StepExtras)
+    );
+
+  /** What must hold when the steps are done (the top-level `expect`). */
+  export interface FinalExpect {
+    /** By domain name (or id): text the console output contains or not, a line it matches, how many lines. */
+    consoles?: { readonly [domain: string]: { contains?: string | string[]; not_contains?: string | string[]; matches?: string | string[]; lines?: Count } };
+    /** Port checks, as the check step's. */
+    ports?: PortCheck[];
+    /** By domain name (or id): what the machine counted over the run. */
+    counters?: { readonly [domain: string]: { upcalls?: Count; hypercalls?: Count; sends?: Count; deliveries?: Count | { readonly [port: string]: Count } } };
+    /** How many trace records a filter (docs/filter.md) selects. */
+    trace?: { filter: string; count: Count }[];
+  }
 
   /** The document a YAML scenario holds (docs/step-form.md). */
   export interface ScenarioDoc {
@@ -147,6 +199,7 @@ declare module 'xenlab' {
     seed?: number;
     domains?: Domain[];
     steps?: Step[];
+    expect?: FinalExpect;
   }
 
   /** What `setup` gets: adds to the document in code (loops, computed topologies). */
@@ -216,6 +269,27 @@ declare module 'xenlab' {
     onTimer?(k: Guest, vcpu: number): void;
     /** Text typed at the domain's console (a `type` step, or a live console). */
     onConsoleInput?(k: Guest, text: string): void;
+    /**
+     * Xen 2.0 only (`xen: "2.0"`): a request from the domain controller (xend) on the control
+     * interface — CMSG_CONSOLE input (when there is no onConsoleInput), CMSG_SHUTDOWN, ... The
+     * toolstack makes the domain a control channel before it boots, as for Plan 9. What it returns
+     * is the response's payload (text, up to 60 bytes, or nothing), sent with ctrl_if_send_response.
+     */
+    onControlMessage?(k: Guest, msg: ControlMessage): string | number[] | void;
+  }
+
+  /** A control message (control_msg_t) as onControlMessage gets it. */
+  export interface ControlMessage {
+    readonly type: number;
+    readonly subtype: number;
+    /** The request's id (0..255), echoed in the response. */
+    readonly id: number;
+    /** CMSG_CONSOLE, CMSG_SHUTDOWN, ... */
+    readonly type_name: string;
+    /** CMSG_CONSOLE_DATA, CMSG_SHUTDOWN_POWEROFF, ... */
+    readonly subtype_name: string;
+    /** The payload's bytes (at most 60). */
+    readonly payload: readonly number[];
   }
 
   /** Defines a custom kernel; use what it returns as a domain's `kernel`. */

@@ -15,6 +15,7 @@
 import { basename } from 'node:path';
 import type * as TS from 'typescript';
 import { stringify } from 'yaml';
+import { CTRL_MSG_MAX_PAYLOAD } from '../core/abi/ctrl_if.js';
 import { ERRNO_NAMES } from '../core/abi/errno.js';
 import { ScenarioInputError, type Pos, type Problem } from '../scenario/errors.js';
 import type { KernelName, Scenario } from '../scenario/model.js';
@@ -185,7 +186,7 @@ interface DocumentOut {
   doc: unknown;
   /** Whether the module had a default export (else the document is what scenario() was given). */
   exported: boolean;
-  kernels: Record<string, { onEvent: boolean; onTimer: boolean; onConsoleInput: boolean }>;
+  kernels: Record<string, { onEvent: boolean; onTimer: boolean; onConsoleInput: boolean; onControlMessage: boolean }>;
   /** Document paths of items added through `lab` → [line, col] of the call in the generated JS. */
   origins: Record<string, [number, number]>;
 }
@@ -230,17 +231,18 @@ function evaluate(code: Code, sandbox: Sandbox): Evaluation {
   } catch (e) {
     throw where('while turning the document into data')(e);
   }
-  const fns = { boot: sandbox.get(bridge, 'boot'), event: sandbox.get(bridge, 'event'), timer: sandbox.get(bridge, 'timer'), input: sandbox.get(bridge, 'input') };
+  const fns = { boot: sandbox.get(bridge, 'boot'), event: sandbox.get(bridge, 'event'), timer: sandbox.get(bridge, 'timer'), input: sandbox.get(bridge, 'input'), control: sandbox.get(bridge, 'control') };
 
   return {
     document,
     handlers(kernelName: string): ScriptHandlers {
-      const defined = document.kernels[kernelName] ?? { onEvent: false, onTimer: false, onConsoleInput: false };
-      const invoke = (k: ScriptKernel, what: string, fn: SandboxValue, args: HostValue[]): void => {
+      const defined = document.kernels[kernelName] ?? { onEvent: false, onTimer: false, onConsoleInput: false, onControlMessage: false };
+      const where = (k: ScriptKernel, what: string): string => `in ${what} of kernel "${kernelName}" in domain ${k.d.name}, at ${fmtNs(k.hv.now)} of virtual time`;
+      const invoke = (k: ScriptKernel, what: string, fn: SandboxValue, args: HostValue[]): unknown => {
         try {
-          sandbox.call(fn, args);
+          return sandbox.call(fn, args);
         } catch (e) {
-          throw runtimeError(code, e, `in ${what} of kernel "${kernelName}" in domain ${k.d.name}, at ${fmtNs(k.hv.now)} of virtual time`);
+          throw runtimeError(code, e, where(k, what));
         }
       };
       return {
@@ -251,10 +253,25 @@ function evaluate(code: Code, sandbox: Sandbox): Evaluation {
         },
         event: (k, port, vcpu) => invoke(k, 'onEvent', fns.event, [k.d.domid, port, vcpu]),
         timer: (k, vcpu) => invoke(k, 'onTimer', fns.timer, [k.d.domid, vcpu]),
-        consoleInput: (k, text) => invoke(k, 'onConsoleInput', fns.input, [k.d.domid, text]),
+        consoleInput: (k, text) => void invoke(k, 'onConsoleInput', fns.input, [k.d.domid, text]),
+        controlMessage: (k, msg) => {
+          const reply = invoke(k, 'onControlMessage', fns.control, [k.d.domid, { ...msg, payload: [...msg.payload] }]);
+          const bytes = replyBytes(reply);
+          if (typeof bytes === 'string') throw new ScriptError(`${code.file}: onControlMessage of kernel "${kernelName}" returned ${bytes} (${where(k, 'onControlMessage')})`);
+          return bytes;
+        },
       };
     },
   };
+}
+
+/** What onControlMessage returned, as the response's payload; a string says what was wrong with it. */
+function replyBytes(v: unknown): Uint8Array | string {
+  if (v === undefined || v === null) return new Uint8Array(0);
+  const bytes = typeof v === 'string' ? new TextEncoder().encode(v) : Array.isArray(v) && v.every((b) => Number.isInteger(b) && b >= 0 && b <= 255) ? Uint8Array.from(v as number[]) : undefined;
+  if (bytes === undefined) return `${JSON.stringify(v) ?? typeof v}: the response's payload is text, a list of bytes, or nothing`;
+  if (bytes.length > CTRL_MSG_MAX_PAYLOAD) return `${bytes.length} bytes: a control message's payload holds ${CTRL_MSG_MAX_PAYLOAD}`;
+  return bytes;
 }
 
 function vcpuArg(v: unknown): number {
@@ -296,6 +313,8 @@ function compileDocument(code: Code, out: DocumentOut): { scenario: Scenario; ya
         problems.push(problem(path, `unknown kernel "${dom.kernel}"`, `kernels are: ${[...BUILTIN_KERNELS, ...mine].join(', ')}${mine.length === 0 ? '; define your own with kernel(name, { ... })' : ''}`));
       } else if (i === 0) {
         problems.push(problem(path, 'dom0 runs the toolstack, not a custom kernel', 'give the kernel to a guest'));
+      } else if (out.kernels[dom.kernel]!.onControlMessage && !['2.0', 2, '2'].includes((doc as { xen?: unknown }).xen as string)) {
+        problems.push(problem(path, `kernel "${dom.kernel}" has onControlMessage: control messages travel on Xen 2.0's control interface`, 'add xen: "2.0" to the scenario, or drop onControlMessage'));
       } else if (typeof dom.name === 'string') {
         customKernels.set(dom.name, dom.kernel);
         dom.kernel = 'default';
@@ -562,11 +581,11 @@ export const retName = api.retName;
 /**
  * Runs first in every evaluation: takes the host functions, removes what would make scenario code
  * depend on the world (Math.random, Date, WeakRef, FinalizationRegistry), sets up the API, and
- * returns the bridge the host calls: document(ns), boot, event, timer and input.
+ * returns the bridge the host calls: document(ns), boot, event, timer, input and control.
  */
 const PRELUDE = String.raw`(function (host, errnoNames, jsFile) {
   'use strict';
-  const HANDLERS = ['boot', 'onEvent', 'onTimer', 'onConsoleInput'];
+  const HANDLERS = ['boot', 'onEvent', 'onTimer', 'onConsoleInput', 'onControlMessage'];
   const BUILTIN = ['default', 'plan9', 'minios'];
   // Host functions throw host errors; re-throw them from here so the stack shows the scenario's line.
   const fromHost = (f) => function (...a) {
@@ -712,7 +731,7 @@ const PRELUDE = String.raw`(function (host, errnoNames, jsFile) {
       const exported = ns !== null && typeof ns === 'object' && 'default' in ns;
       const doc = exported ? ns.default : declared;
       const ks = {};
-      for (const [name, k] of kernels) ks[name] = { onEvent: 'onEvent' in k.fns, onTimer: 'onTimer' in k.fns, onConsoleInput: 'onConsoleInput' in k.fns };
+      for (const [name, k] of kernels) ks[name] = { onEvent: 'onEvent' in k.fns, onTimer: 'onTimer' in k.fns, onConsoleInput: 'onConsoleInput' in k.fns, onControlMessage: 'onControlMessage' in k.fns };
       return JSON.stringify({ doc: doc === undefined ? null : doc, exported, kernels: ks, origins });
     },
     boot(domid, kernelName, domainName, vcpus) {
@@ -732,6 +751,11 @@ const PRELUDE = String.raw`(function (host, errnoNames, jsFile) {
     input(domid, text) {
       const r = run(domid);
       r.def.fns.onConsoleInput.call(r.def.obj, r.k, text);
+    },
+    control(domid, msg) {
+      const r = run(domid);
+      const reply = r.def.fns.onControlMessage.call(r.def.obj, r.k, Object.freeze(msg));
+      return reply === undefined ? null : reply;
     },
   };
 })`;

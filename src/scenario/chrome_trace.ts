@@ -410,6 +410,9 @@ export class ChromeTraceEncoder {
       case 'cons':
         name = `console ${r.dir}: ${r.count} bytes`;
         break;
+      case 'fault':
+        name = `fault ${r.fault}: ${r.event}${r.port !== undefined ? ` (port ${r.port})` : r.ring !== undefined ? ` (${r.ring})` : ''}`;
+        break;
       default:
         name = r.kind;
     }

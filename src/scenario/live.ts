@@ -5,7 +5,9 @@
  * ptys (modern Xen) do for a terminal attached to them.
  *
  * The virtual clock moves only through `advance(ns)`; how often and by how
- * much is the host's choice (src/host paces it by the wall clock). Output is
+ * much is the host's choice (src/host paces it by the wall clock). The
+ * session is an Execution (execution.ts) run to the end of its script, then
+ * on by `runUntilTime`; typing is its `type`. Output is
  * handed to listeners after each `advance` and `type`, never from inside the
  * machine, so a listener may call back into the session.
  *
@@ -22,7 +24,8 @@ import { Xen2Dom0Kernel } from '../core/tools/dom0.js';
 import { Dom0Kernel } from '../core/tools/dom0_modern.js';
 import { utf8 } from '../core/util/bytes.js';
 import type { Scenario } from './model.js';
-import { runScenario, typeAtConsole, type RunOptions, type RunResult } from './runner.js';
+import { Execution } from './execution.js';
+import type { RunOptions, RunResult } from './runner.js';
 
 /**
  * How a console reaches its domain:
@@ -58,8 +61,12 @@ export class LiveError extends Error {
  * the order it came: what a recording keeps so a replay can repeat it.
  * `advance` is the clock run on to `t` (consecutive advances are merged: they
  * run the same events as one); `type` is bytes offered at a console at `t`.
+ * `position`, when known, is the Execution's position (units taken) when the
+ * input came: an advance's is where it ended.
  */
-export type LiveInput = { readonly kind: 'advance'; readonly t: number } | { readonly kind: 'type'; readonly t: number; readonly domid: number; readonly bytes: Uint8Array };
+export type LiveInput =
+  | { readonly kind: 'advance'; readonly t: number; readonly position?: number }
+  | { readonly kind: 'type'; readonly t: number; readonly domid: number; readonly bytes: Uint8Array; readonly position?: number };
 
 /** The most of a console's past output kept for a terminal that attaches later. */
 export const BACKLOG_MAX = 1 << 20;
@@ -86,6 +93,8 @@ export class LiveSession {
   /** The scripted part's outcome: failures, step results, each console's text when the steps ended. */
   readonly result: RunResult;
   readonly hv: Hypervisor;
+  /** The execution behind the session (its position, its inputs by position). */
+  readonly execution: Execution;
   private readonly cons = new Map<number, Con>();
   /** Guest output not yet handed to listeners, in arrival order. */
   private pending: { domid: number; bytes: Uint8Array }[] = [];
@@ -93,14 +102,16 @@ export class LiveSession {
   private readonly log: LiveInput[] = [];
 
   constructor(sc: Scenario, opts: RunOptions = {}) {
-    this.result = runScenario(sc, {
+    this.execution = new Execution(sc, {
       ...opts,
       onConsole: (domid, bytes) => {
         this.pending.push({ domid, bytes: bytes.slice() });
         opts.onConsole?.(domid, bytes);
       },
     });
-    this.hv = this.result.hv;
+    this.execution.runScript();
+    this.result = this.execution.result();
+    this.hv = this.execution.hv;
     const k0 = this.hv.domain(0)?.kernel;
     for (const decl of sc.domains) {
       let kind: ConsoleKind | undefined;
@@ -178,9 +189,10 @@ export class LiveSession {
     this.flush(); // notice a domain that went since the last advance
     if (!c.info.alive) throw new LiveError('destroyed', `${c.info.name} (domain ${domid}) has been destroyed: its console takes no more input`);
     const t = this.hv.now;
-    const r = typeAtConsole(this.hv, domid, bytes);
+    const position = this.execution.position;
+    const r = this.execution.type(domid, bytes);
     if (!r.ok) throw new LiveError('no-console', r.message);
-    this.log.push({ kind: 'type', t, domid, bytes: bytes.slice() });
+    this.log.push({ kind: 'type', t, domid, bytes: bytes.slice(), position });
     this.flush();
     return r.accepted;
   }
@@ -189,10 +201,11 @@ export class LiveSession {
   advance(ns: number): void {
     this.open();
     if (!Number.isFinite(ns) || ns < 0) throw new RangeError(`advance expects a number of nanoseconds >= 0, found ${ns}`);
-    this.hv.run(ns);
+    this.execution.runUntilTime(this.hv.now + ns);
     const last = this.log.at(-1);
-    if (last?.kind === 'advance') this.log[this.log.length - 1] = { kind: 'advance', t: this.hv.now };
-    else this.log.push({ kind: 'advance', t: this.hv.now });
+    const input = { kind: 'advance' as const, t: this.hv.now, position: this.execution.position };
+    if (last?.kind === 'advance') this.log[this.log.length - 1] = input;
+    else this.log.push(input);
     this.flush();
   }
 

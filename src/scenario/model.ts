@@ -4,6 +4,7 @@
  */
 import type { ShutdownReason } from '../core/abi/domid.js';
 import type { OpSpec } from '../core/hv/hypercall.js';
+import type { Filter } from '../core/sim/filter.js';
 import type { Pos } from './errors.js';
 
 export type Abi = '2l' | 'fifo';
@@ -80,6 +81,27 @@ export interface DomainSpec {
   readonly pos: Pos;
 }
 
+/** A duration or a count as written, with where it was written. */
+export interface Timed {
+  readonly value: number;
+  readonly pos: Pos;
+  readonly path: string;
+}
+
+/**
+ * When a step happens: `at` an absolute virtual time (the clock runs on to it
+ * first), and `repeat` times, `every` apart (each repetition starts `every`
+ * after the one before started).
+ */
+export interface StepTiming {
+  /** Virtual time, ns. */
+  readonly at?: Timed;
+  /** ns between the starts of two repetitions (0: one after the other, at once). */
+  readonly every?: Timed;
+  /** How many times, at least 1. */
+  readonly repeat?: Timed;
+}
+
 interface StepBase {
   readonly pos: Pos;
   readonly path: string;
@@ -87,6 +109,7 @@ interface StepBase {
   readonly label: string;
   readonly expect?: ExpectNode;
   readonly save?: readonly SaveSpec[];
+  readonly timing?: StepTiming;
 }
 
 export type LifecycleAction = 'pause' | 'unpause' | 'shutdown' | 'destroy';
@@ -98,6 +121,40 @@ export type LifecycleReason = ShutdownReason | (typeof XEND_SHUTDOWN_REASONS)[nu
 
 export type RingAction = 'init' | 'attach' | 'request' | 'push' | 'consume' | 'respond' | 'final_check';
 
+/** A domain's lifecycle state, as an `until` waits for it. */
+export type DomainUntilState = 'running' | 'paused' | 'shutdown' | 'dying' | 'destroyed';
+
+/** What an `until` waits for. */
+export type UntilCondition =
+  /** A line of new console output matching `matches` (a RegExp source) or containing `contains`. */
+  | { readonly kind: 'console'; readonly domain: NumArg; readonly matches?: string; readonly contains?: string; readonly pos: Pos; readonly path: string }
+  /** A port whose fields compare as a check's do. */
+  | { readonly kind: 'port'; readonly domain: NumArg; readonly port: NumArg; readonly checks: ReadonlyMap<string, ExpectNode>; readonly pos: Pos; readonly path: string }
+  /**
+   * A XenbusState in a xenstore state node: a device of `domain` (its
+   * frontend's directory, or dom0's backend directory for it), or `path`.
+   */
+  | {
+      readonly kind: 'xenbus';
+      readonly domain?: NumArg;
+      readonly device?: { readonly type: 'vbd' | 'vif'; readonly devid: number; readonly end: 'frontend' | 'backend' };
+      /** Or a state node's full xenstore path. */
+      readonly node?: string;
+      readonly state: number;
+      readonly pos: Pos;
+      readonly path: string;
+    }
+  | { readonly kind: 'domain'; readonly domain: NumArg; readonly state: DomainUntilState; readonly pos: Pos; readonly path: string };
+
+/** A fault a `fault` step injects. */
+export type FaultSpec =
+  | { readonly kind: 'drop_notify' | 'delay_notify'; readonly domain: NumArg; readonly port: NumArg; readonly count: number; readonly by: number }
+  /** A scenario ring filled with requests by its frontend. */
+  | { readonly kind: 'fill_ring'; readonly ring: string; readonly notifyPort?: NumArg }
+  /** A guest's console ring filled by its console driver with `text`, over and over. */
+  | { readonly kind: 'fill_console'; readonly domain: NumArg; readonly text: string }
+  | { readonly kind: 'stall'; readonly domain: NumArg; readonly backend: string; readonly ns: number };
+
 export type Step =
   | (StepBase & { readonly kind: 'hypercall'; readonly as: NumArg; readonly vcpu: number; readonly op: OpSpec; readonly args: ReadonlyMap<string, ArgValue> })
   | (StepBase & { readonly kind: 'mask' | 'clear_mask'; readonly as: NumArg; readonly port: NumArg })
@@ -107,10 +164,69 @@ export type Step =
   | (StepBase & { readonly kind: 'ring'; readonly as: NumArg; readonly action: RingAction; readonly ring: string; readonly args: ReadonlyMap<string, NumArg> })
   | (StepBase & { readonly kind: 'check'; readonly domain: NumArg; readonly port?: NumArg; readonly vcpu?: NumArg; readonly checks: ReadonlyMap<string, ExpectNode> })
   | (StepBase & { readonly kind: 'run'; readonly ns: number })
+  | (StepBase & { readonly kind: 'until'; readonly condition: UntilCondition; readonly timeout: number })
   | (StepBase & { readonly kind: 'lifecycle'; readonly action: LifecycleAction; readonly domain: NumArg; readonly reason?: LifecycleReason })
   | (StepBase & { readonly kind: 'virq'; readonly domain: NumArg; readonly virq: NumArg; readonly vcpu: NumArg })
   | (StepBase & { readonly kind: 'pirq'; readonly domain: NumArg; readonly pirq: NumArg })
-  | (StepBase & { readonly kind: 'type'; readonly domain: NumArg; readonly text: string });
+  | (StepBase & { readonly kind: 'type'; readonly domain: NumArg; readonly text: string })
+  | (StepBase & { readonly kind: 'fault'; readonly fault: FaultSpec });
+
+/** How many: exactly (min = max), or within bounds. */
+export interface CountSpec {
+  readonly min: number;
+  readonly max: number;
+  readonly pos: Pos;
+  readonly path: string;
+}
+
+/** A text (or regular expression) an expectation names, where it is written. */
+export interface TextSpec {
+  readonly text: string;
+  readonly pos: Pos;
+  readonly path: string;
+}
+
+export interface FinalConsole {
+  readonly domid: number;
+  readonly name: string;
+  readonly contains: readonly TextSpec[];
+  readonly notContains: readonly TextSpec[];
+  readonly matches: readonly TextSpec[];
+  readonly lines?: CountSpec;
+  readonly pos: Pos;
+  readonly path: string;
+}
+
+export interface FinalCounters {
+  readonly domid: number;
+  readonly name: string;
+  readonly upcalls?: CountSpec;
+  readonly hypercalls?: CountSpec;
+  readonly sends?: CountSpec;
+  /** All ports together, or per port. */
+  readonly deliveries?: CountSpec | readonly { readonly port: NumArg; readonly count: CountSpec }[];
+  readonly pos: Pos;
+  readonly path: string;
+}
+
+export interface FinalTrace {
+  /** The filter as written, parsed for the scenario's Xen. */
+  readonly filter: Filter;
+  readonly count: CountSpec;
+  readonly pos: Pos;
+  readonly path: string;
+}
+
+/** The top-level `expect` block: checked when the steps are done. */
+export interface FinalExpect {
+  readonly consoles: readonly FinalConsole[];
+  /** Port checks, as check steps. */
+  readonly ports: readonly Extract<Step, { kind: 'check' }>[];
+  readonly counters: readonly FinalCounters[];
+  readonly trace: readonly FinalTrace[];
+  readonly pos: Pos;
+  readonly path: string;
+}
 
 export interface Scenario {
   readonly file: string;
@@ -121,4 +237,5 @@ export interface Scenario {
   readonly seed: number;
   readonly domains: readonly DomainSpec[];
   readonly steps: readonly Step[];
+  readonly expect?: FinalExpect;
 }

@@ -257,7 +257,8 @@ export class Recorder {
 }
 
 function copyInput(i: LiveInput): RecordedInput {
-  return i.kind === 'type' ? { kind: 'type', t: i.t, domid: i.domid, bytes: i.bytes.slice() } : { kind: 'advance', t: i.t };
+  const at = i.position === undefined ? {} : { position: i.position };
+  return i.kind === 'type' ? { kind: 'type', t: i.t, domid: i.domid, bytes: i.bytes.slice(), ...at } : { kind: 'advance', t: i.t, ...at };
 }
 
 /** Runs a scenario (no live part) and records it. */
@@ -290,9 +291,10 @@ function list(items: string[], indent: string): string {
 }
 
 function inputToJson(i: RecordedInput): Record<string, unknown> {
-  if (i.kind === 'advance') return { t: i.t, kind: 'advance' };
+  const at = i.position === undefined ? {} : { position: i.position };
+  if (i.kind === 'advance') return { t: i.t, kind: 'advance', ...at };
   const text = utf8Decode(i.bytes);
-  return sameBytes(utf8(text), i.bytes) ? { t: i.t, kind: 'type', domid: i.domid, text } : { t: i.t, kind: 'type', domid: i.domid, base64: base64Encode(i.bytes) };
+  return sameBytes(utf8(text), i.bytes) ? { t: i.t, kind: 'type', domid: i.domid, text, ...at } : { t: i.t, kind: 'type', domid: i.domid, base64: base64Encode(i.bytes), ...at };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -418,6 +420,7 @@ class Validator {
     const out: RecordedInput[] = [];
     let ok = true;
     let prevT = 0;
+    let prevPosition = 0;
     x.forEach((e: unknown, n) => {
       const path: Path = ['inputs', n];
       if (!isObject(e)) {
@@ -441,8 +444,23 @@ class Validator {
         ok = false;
         return;
       }
+      // The execution's position when the input came (units taken): optional, files before it have none.
+      let at: { position?: number } = {};
+      if ('position' in e) {
+        const position = this.int(e, path, 'position', 0, Number.MAX_SAFE_INTEGER);
+        if (position === undefined) {
+          ok = false;
+          return;
+        }
+        if (position < prevPosition) {
+          this.problem([...path, 'position'], `inputs go forward: position ${position} comes after an input at position ${prevPosition}`);
+          ok = false;
+        }
+        prevPosition = Math.max(prevPosition, position);
+        at = { position };
+      }
       if (kind === 'advance') {
-        out.push({ kind: 'advance', t: t as number });
+        out.push({ kind: 'advance', t: t as number, ...at });
         return;
       }
       if (kind !== 'type') {
@@ -465,7 +483,7 @@ class Validator {
         ok = false;
         return;
       }
-      out.push({ kind: 'type', t: t as number, domid, bytes });
+      out.push({ kind: 'type', t: t as number, domid, bytes, ...at });
     });
     return ok ? out : undefined;
   }

@@ -103,6 +103,22 @@ class Generator {
     }));
   }
 
+  countDef(): string {
+    return this.define('count', () => ({
+      ...describe('how many: a whole number, or a range { min, max } (either bound may be left out)', { examples: [3, { min: 1, max: 10 }] }),
+      anyOf: [
+        { type: 'integer', minimum: 0, description: 'exactly this many' },
+        {
+          type: 'object',
+          description: 'a range',
+          properties: { min: { type: 'integer', minimum: 0, description: 'at least this many' }, max: { type: 'integer', minimum: 0, description: 'at most this many' } },
+          additionalProperties: false,
+          minProperties: 1,
+        },
+      ],
+    }));
+  }
+
   memoryDef(): string {
     return this.define('memory', () => ({
       ...describe(`guest memory: MiB as a number, or a whole number with KiB, MiB or GiB; at least ${MEMORY_MIN_BYTES / 2 ** 20}MiB, whole 4 KiB pages, at most ${MEMORY_MAX_BYTES / 2 ** 40}TiB`, { examples: ['64MiB', '1GiB', 128] }),
@@ -245,9 +261,19 @@ class Generator {
     return Object.entries(fields).filter(([, f]) => f.required === true && (f.xen === undefined || f.xen === xen)).map(([k]) => k);
   }
 
-  map(fields: Fields, xen: XenMode, context?: string, results?: readonly string[]): JsonSchema {
+  map(fields: Fields, xen: XenMode, context?: string, results?: readonly string[], rules: { oneOf?: readonly string[]; anyOf?: readonly string[] } = {}): JsonSchema {
     const required = this.required(fields, xen);
-    return { type: 'object', properties: this.properties(fields, xen, context, results), ...(required.length > 0 ? { required } : {}), additionalProperties: false };
+    // A key that needs others beside it (every needs repeat).
+    const needs = Object.entries(fields).filter(([, f]) => f.requires !== undefined && (f.xen === undefined || f.xen === xen));
+    return {
+      type: 'object',
+      properties: this.properties(fields, xen, context, results),
+      ...(required.length > 0 ? { required } : {}),
+      additionalProperties: false,
+      ...(rules.oneOf !== undefined ? { oneOf: rules.oneOf.map((k) => ({ required: [k] })) } : {}),
+      ...(rules.anyOf !== undefined ? { anyOf: rules.anyOf.map((k) => ({ required: [k] })) } : {}),
+      ...(needs.length > 0 ? { dependencies: Object.fromEntries(needs.map(([k, f]) => [k, [...f.requires!]])) } : {}),
+    };
   }
 
   field(f: Field, xen: XenMode, context: string | undefined, results: readonly string[]): JsonSchema {
@@ -278,7 +304,7 @@ class Generator {
       case 'list':
         return { type: 'array', items: this.field(k.item, xen, context, results), ...extra };
       case 'map':
-        return { ...this.map(k.fields, xen, context, results), ...extra };
+        return { ...this.map(k.fields, xen, context, results, k), ...extra };
       case 'domain_or_map':
         return { ...extra, anyOf: [ref(this.domainDef()), this.map(k.fields, xen, context, results)] };
       case 'expect':
@@ -289,6 +315,20 @@ class Generator {
         return refWith(this.expectedDef(xen), extra);
       case 'check':
         return refWith(this.checkDef(xen), extra);
+      case 'count':
+        return refWith(this.countDef(), extra);
+      case 'texts':
+        return { ...extra, anyOf: [{ type: 'string', description: 'one text' }, { type: 'array', minItems: 1, items: { type: 'string' }, description: 'several texts: each holds' }] };
+      case 'by_domain':
+        return { type: 'object', ...extra, propertyNames: { pattern: '^[^$]' }, additionalProperties: this.field(k.item, xen, context, results) };
+      case 'count_by_port':
+        return {
+          ...extra,
+          anyOf: [
+            ref(this.countDef()),
+            { type: 'object', description: 'a count per port: { <port>: count }', propertyNames: { pattern: `^(\\d+|${REF_PATTERN.slice(1, -1)})$` }, additionalProperties: ref(this.countDef()), minProperties: 1 },
+          ],
+        };
       case 'op':
       case 'args':
         // Filled in per op by opStep.

@@ -1,7 +1,7 @@
 /**
  * A guest kernel written in a scenario's TypeScript: the default kernel
  * (upcalls on at boot, Linux's dispatch loop, deliveries counted) whose boot,
- * event, timer and console-input hooks call out to the script through
+ * event, timer, console-input and (Xen 2.0) control-message hooks call out to the script through
  * `ScriptHandlers`. What the script may do back is the narrow guest API below
  * (hypercalls by name with Xen's argument names, send, mask bits, console
  * output, virtual time, a seeded PRNG). Where the script runs (a QuickJS
@@ -12,6 +12,8 @@ import { virqByName } from '../core/abi/evtchn.js';
 import * as grant from '../core/abi/grant.js';
 import { XEN2_SHUTDOWN_REASON_NAMES, virqByName as virqByNameXen2 } from '../core/abi/xen2.js';
 import { DefaultKernel, type EventAbi } from '../core/guest/kernel.js';
+import { GuestCtrlIf } from '../core/guest/ctrl_if.js';
+import { cmsgName, cmsgTypeName, copyCtrlMsg, payloadOf, setPayload } from '../core/abi/ctrl_if.js';
 import type { Domain } from '../core/hv/domain.js';
 import { hypercall, type OpSpec, type ResolvedArgs } from '../core/hv/hypercall.js';
 import { opsFor } from '../core/hv/hypercall_xen2.js';
@@ -27,11 +29,24 @@ import { didYouMean } from './errors.js';
  */
 export interface ScriptHandlers {
   /** Which optional handlers the script defined: the others cost no call. */
-  readonly defined: { readonly onEvent: boolean; readonly onTimer: boolean; readonly onConsoleInput: boolean };
+  readonly defined: { readonly onEvent: boolean; readonly onTimer: boolean; readonly onConsoleInput: boolean; readonly onControlMessage?: boolean };
   boot(k: ScriptKernel): void;
   event(k: ScriptKernel, port: number, vcpu: number): void;
   timer(k: ScriptKernel, vcpu: number): void;
   consoleInput(k: ScriptKernel, text: string): void;
+  /** A request from the domain controller (Xen 2.0's xend) on the control interface; returns the response's payload. */
+  controlMessage?(k: ScriptKernel, msg: ScriptControlMessage): Uint8Array;
+}
+
+/** A control message (control_msg_t) as the script sees it. */
+export interface ScriptControlMessage {
+  readonly type: number;
+  readonly subtype: number;
+  readonly id: number;
+  readonly type_name: string;
+  readonly subtype_name: string;
+  /** The payload's valid bytes (at most 60). */
+  readonly payload: readonly number[];
 }
 
 /** A scenario script failed (threw, ran too long, used too much memory); `message` says where. */
@@ -48,14 +63,18 @@ export interface ScriptCallResult {
   out: Record<string, unknown>;
 }
 
-/** A factory for the runner's `kernels` hook (RunOptions.kernels). */
+/** A factory for the runner's `kernels` hook (RunOptions.kernels); one with onControlMessage asks for a control channel. */
 export function scriptKernel(kernelName: string, handlers: ScriptHandlers, abi: EventAbi = '2l') {
-  return (hv: Hypervisor, d: Domain, console?: (bytes: Uint8Array) => void): ScriptKernel => new ScriptKernel(hv, d, kernelName, handlers, abi, console);
+  const make = (hv: Hypervisor, d: Domain, console?: (bytes: Uint8Array) => void): ScriptKernel => new ScriptKernel(hv, d, kernelName, handlers, abi, console);
+  return Object.assign(make, { controlChannel: handlers.defined.onControlMessage === true });
 }
 
 export class ScriptKernel extends DefaultKernel {
   private readonly opTable: ReadonlyMap<string, OpSpec>;
   private prng: Prng | undefined;
+  /** Xen 2.0, with onControlMessage: the guest's end of the control interface (ctrl_if.c), and its port. */
+  ctrl: GuestCtrlIf | undefined;
+  ctrlPort = 0;
 
   constructor(
     hv: Hypervisor,
@@ -72,12 +91,52 @@ export class ScriptKernel extends DefaultKernel {
 
   override boot(): void {
     super.boot();
+    if (this.handlers.defined.onControlMessage === true && this.d.xen === '2.0') this.openControlInterface();
     this.handlers.boot(this);
   }
 
-  /** After the default kernel counted the event: the script's onTimer for VIRQ_TIMER's port, else its onEvent. */
+  /**
+   * ctrl_if_init: the control channel's port from start_info (the toolstack
+   * made the channel before boot), and one receiver for every message type,
+   * which hands each request to the script's onControlMessage and answers it
+   * with what that returns (ctrl_if_send_response).
+   */
+  private openControlInterface(): void {
+    const port = this.hv.domainControllerEvtchn(this.d);
+    if (port === 0) return;
+    this.ctrlPort = port;
+    const ctrl = new GuestCtrlIf(this.d.sharedInfo, () => void this.send(port), { trace: this.hv.trace, dom: this.d.domid });
+    this.ctrl = ctrl;
+    for (let type = 0; type < 256; type++) {
+      ctrl.registerReceiver(type, (msg) => {
+        const reply = this.handlers.controlMessage!(this, {
+          type: msg.type,
+          subtype: msg.subtype,
+          id: msg.id,
+          type_name: cmsgTypeName(msg.type),
+          subtype_name: cmsgName(msg.type, msg.subtype),
+          payload: Array.from(payloadOf(msg)),
+        });
+        // The response reuses the request's header (type, subtype, id), as drivers do.
+        const rsp = copyCtrlMsg(msg);
+        setPayload(rsp, reply);
+        ctrl.sendResponse(rsp);
+      });
+    }
+  }
+
+  /** Whether typed input goes over the control interface (through xend) rather than to onConsoleInput. */
+  get consoleOverControl(): boolean {
+    return this.ctrl !== undefined && !this.handlers.defined.onConsoleInput;
+  }
+
+  /** After the default kernel counted the event: the control channel's to ctrl_if; the script's onTimer for VIRQ_TIMER's port, else its onEvent. */
   override onEvent(port: number, vcpu: number): void {
     super.onEvent(port, vcpu);
+    if (this.ctrl !== undefined && port === this.ctrlPort) {
+      this.ctrl.interrupt();
+      return;
+    }
     const h = this.handlers;
     if (h.defined.onTimer && port !== 0 && this.timerPort[vcpu] === port) h.timer(this, vcpu);
     else if (h.defined.onEvent) h.event(this, port, vcpu);

@@ -238,6 +238,17 @@ export class Cursor {
     return this.node?.kind === 'seq';
   }
 
+  /**
+   * Where character `offset` of a one-line scalar's text is: past its opening
+   * quote when it is quoted (escapes before it are not counted).
+   */
+  posInText(offset: number): Pos {
+    const p = this.pos();
+    const n = this.node;
+    const quoted = isScalar(n) && (n.type === 'QUOTE_DOUBLE' || n.type === 'QUOTE_SINGLE');
+    return { line: p.line, col: p.col + offset + (quoted ? 1 : 0) };
+  }
+
   /** The scalar's value, or undefined when this is not a scalar. */
   scalar(): unknown {
     return this.node?.kind === 'scalar' ? this.node.value : undefined;

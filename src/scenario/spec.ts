@@ -23,6 +23,7 @@ import * as xen2 from '../core/abi/xen2.js';
 import type { ArgKind, OpSpec } from '../core/hv/hypercall.js';
 import { opsFor } from '../core/hv/hypercall_xen2.js';
 import { DEFAULT_MEMORY_PAGES, FIRST_FREE_GFN } from '../core/hv/hypervisor.js';
+import { XENBUS_STATE_NAMES } from '../core/abi/xenbus.js';
 import { XEND_SHUTDOWN_REASONS, type RingAction, type XenVersion } from './model.js';
 
 /** Which hypervisor's rules a scenario runs on: Xen 2.0.0 or today's. */
@@ -288,6 +289,11 @@ export const RESULT_DOCS: Readonly<Record<string, string>> = {
   notify: 'RING_PUSH_*_AND_CHECK_NOTIFY: the other end must be notified',
   consumed: 'entries consumed',
   work: 'RING_FINAL_CHECK_FOR_*: more work is waiting',
+  filled: 'fill_ring on a console: the bytes the driver put in the ring',
+  messages: 'fill_ring on a Xen 2.0 console: the CMSG_CONSOLE messages the driver put on the tx ring',
+  ports: "stall: dom0's ports whose notifications the backend ignores",
+  waited: 'until: how long it waited, in ns of virtual time',
+  line: 'until a console line: the line that matched',
 };
 
 // ---- fields ----
@@ -311,7 +317,11 @@ export type Kind =
   /** A number of a kind: a literal, a name of that kind, or a $name. */
   | { readonly t: 'num'; readonly kind: NumKind }
   | { readonly t: 'list'; readonly item: Field }
-  | { readonly t: 'map'; readonly fields: Fields }
+  /**
+   * A mapping of `fields`. `oneOf`: exactly one of these keys must be written;
+   * `anyOf`: at least one of them. A field's `requires` names keys it needs beside it.
+   */
+  | { readonly t: 'map'; readonly fields: Fields; readonly oneOf?: readonly string[]; readonly anyOf?: readonly string[] }
   /** A domain, or a map with `domain` and more (lifecycle steps). */
   | { readonly t: 'domain_or_map'; readonly fields: Fields }
   /** A hypercall's name, from the op table. */
@@ -325,7 +335,15 @@ export type Kind =
   /** Result fields saved under names. */
   | { readonly t: 'save' }
   /** A check: a port, a vCPU or a console (CHECKS). */
-  | { readonly t: 'check' };
+  | { readonly t: 'check' }
+  /** How many: a whole number, or a range { min, max } (either may be left out). */
+  | { readonly t: 'count' }
+  /** A text, or a list of texts (each must hold). */
+  | { readonly t: 'texts' }
+  /** A mapping from domains of the scenario (names or ids) to `item`. */
+  | { readonly t: 'by_domain'; readonly item: Field }
+  /** A count for every port together, or a mapping from ports to counts. */
+  | { readonly t: 'count_by_port' };
 
 export interface Field {
   /** What the key means, in Xen's words (the editor's hover text). */
@@ -343,6 +361,8 @@ export interface Field {
   readonly xen?: XenMode;
   /** How messages name the value: "expected <what> ...". */
   readonly what?: string;
+  /** Keys of the same mapping this one needs beside it. */
+  readonly requires?: readonly string[];
 }
 
 /** Keys of a mapping in the order messages list them. */
@@ -396,15 +416,6 @@ export const DOMAIN_FIELDS: Fields = {
   devices: { doc: 'split devices the toolstack in dom0 adds before the guest boots (xenstore front and back directories in XenbusStateInitialising); they connect through the XenbusState handshake. Guests with kernel: minios only', kind: { t: 'map', fields: DEVICE_FIELDS }, xen: '4' },
 };
 
-export const TOP_FIELDS: Fields = {
-  name: { doc: 'the scenario\'s title', kind: text, defaultDoc: 'the file name', what: 'the scenario name' },
-  description: { doc: 'what the scenario shows, for a student', kind: text, what: 'a description' },
-  xen: { doc: 'which hypervisor\'s rules: "4" (today\'s Xen, the default) or "2.0" (Xen 2.0.0 with xend\'s control interface); it picks the op table, VIRQ names, layouts and kernels', kind: { t: 'xen' }, default: '4' },
-  abi: { doc: 'the event ABI the default kernel of every domain uses: 2l (the default) or fifo, which it switches to at boot', kind: { t: 'choice', choices: ABIS }, default: '2l' },
-  seed: { doc: 'the PRNG seed (upcall latency jitter); `--seed N` overrides it; the same scenario and seed give the same trace', kind: int(0, 0xffffffff), default: 1, what: 'a seed' },
-  domains: { doc: 'the domains, created in order: the first is dom0 (domid 0, privileged), the rest get ids 1, 2, ...', kind: { t: 'list', item: { doc: 'a domain', kind: { t: 'map', fields: DOMAIN_FIELDS } } }, required: true },
-  steps: { doc: 'what happens, in order: hypercalls, guest-local actions, checks, `run` to advance virtual time, toolstack operations', kind: { t: 'list', item: { doc: 'a step', kind: { t: 'map', fields: {} } } }, defaultDoc: 'none' },
-};
 
 // ---- checks ----
 
@@ -447,6 +458,180 @@ export const COPY_SIDE_FIELDS: Fields = {
 /** The three kinds of check, told apart by the key they have (console first, then port, else a vCPU). */
 export const CHECKS = { console: CONSOLE_CHECK_FIELDS, port: PORT_CHECK_FIELDS, vcpu: VCPU_CHECK_FIELDS } as const;
 
+// ---- the final expect block ----
+
+export const FINAL_CONSOLE_FIELDS: Fields = {
+  contains: { doc: "text the console's output contains, anywhere (a list: each of them)", kind: { t: 'texts' }, examples: ['minios> ', ['Plan 9', 'root is from']] },
+  not_contains: { doc: "text the console's output must not contain (a list: none of them)", kind: { t: 'texts' }, examples: ['panic'] },
+  matches: { doc: 'a regular expression (JavaScript syntax) that some line of the output matches (a list: each of them matches a line)', kind: { t: 'texts' }, examples: ['^term% $'] },
+  lines: { doc: 'how many lines the output has (a line in progress counts): a number, or { min, max }', kind: { t: 'count' }, examples: [12, { min: 3 }] },
+};
+
+export const FINAL_COUNTER_FIELDS: Fields = {
+  upcalls: { doc: "upcalls Xen injected into the domain's vCPUs (the trace's upcall records)", kind: { t: 'count' }, examples: [3, { min: 1, max: 10 }] },
+  hypercalls: { doc: 'hypercalls the domain made, whatever they returned', kind: { t: 'count' } },
+  sends: { doc: 'EVTCHNOP_send calls of the domain that returned 0 (notifications it sent)', kind: { t: 'count' } },
+  deliveries: { doc: "events the domain's kernel handled: a count for all its ports, or { <port>: count } (ports as numbers or $names)", kind: { t: 'count_by_port' }, examples: [5, { 1: 2 }] },
+};
+
+export const FINAL_TRACE_FIELDS: Fields = {
+  filter: { doc: 'which trace records: a filter expression (docs/filter.md), e.g. kind==upcall && dom==1', kind: text, required: true, what: 'a trace filter', examples: ['kind==upcall && dom==1', 'op==send && ret==0'] },
+  count: { doc: 'how many records it selects: a number, or { min, max }', kind: { t: 'count' }, required: true, examples: [3, { min: 1 }] },
+};
+
+export const FINAL_EXPECT_FIELDS: Fields = {
+  consoles: { doc: "what each domain's console showed by the end, by domain: contains, not_contains, matches, lines", kind: { t: 'by_domain', item: { doc: "what the domain's console output holds", kind: { t: 'map', fields: FINAL_CONSOLE_FIELDS, anyOf: Object.keys(FINAL_CONSOLE_FIELDS) } } } },
+  ports: { doc: 'ports as the steps left them, compared as a check step compares them', kind: { t: 'list', item: { doc: 'a port check: { domain, port, state, pending, masked, delivered, ... }', kind: { t: 'map', fields: PORT_CHECK_FIELDS } } } },
+  counters: { doc: 'what the machine counted for each domain over the run, by domain: upcalls, hypercalls, sends, deliveries', kind: { t: 'by_domain', item: { doc: "the domain's counts", kind: { t: 'map', fields: FINAL_COUNTER_FIELDS, anyOf: Object.keys(FINAL_COUNTER_FIELDS) } } } },
+  trace: { doc: 'how many trace records of a kind the run made: a list of { filter, count }', kind: { t: 'list', item: { doc: 'records a filter selects, and how many', kind: { t: 'map', fields: FINAL_TRACE_FIELDS } } } },
+};
+
+export const TOP_FIELDS: Fields = {
+  name: { doc: 'the scenario\'s title', kind: text, defaultDoc: 'the file name', what: 'the scenario name' },
+  description: { doc: 'what the scenario shows, for a student', kind: text, what: 'a description' },
+  xen: { doc: 'which hypervisor\'s rules: "4" (today\'s Xen, the default) or "2.0" (Xen 2.0.0 with xend\'s control interface); it picks the op table, VIRQ names, layouts and kernels', kind: { t: 'xen' }, default: '4' },
+  abi: { doc: 'the event ABI the default kernel of every domain uses: 2l (the default) or fifo, which it switches to at boot', kind: { t: 'choice', choices: ABIS }, default: '2l' },
+  seed: { doc: 'the PRNG seed (upcall latency jitter); `--seed N` overrides it; the same scenario and seed give the same trace', kind: int(0, 0xffffffff), default: 1, what: 'a seed' },
+  domains: { doc: 'the domains, created in order: the first is dom0 (domid 0, privileged), the rest get ids 1, 2, ...', kind: { t: 'list', item: { doc: 'a domain', kind: { t: 'map', fields: DOMAIN_FIELDS } } }, required: true },
+  steps: { doc: 'what happens, in order: hypercalls, guest-local actions, checks, `run` to advance virtual time, toolstack operations', kind: { t: 'list', item: { doc: 'a step', kind: { t: 'map', fields: {} } } }, defaultDoc: 'none' },
+  expect: { doc: 'what must hold when the steps are done: consoles, ports, counters and the trace; each failure is reported where it is written', kind: { t: 'map', fields: FINAL_EXPECT_FIELDS, anyOf: Object.keys(FINAL_EXPECT_FIELDS) } },
+};
+
+// ---- waiting: until, and when a step happens ----
+
+/** A domain's lifecycle as an `until` waits for it (struct domain's is_paused_by_controller, is_shut_down, is_dying). */
+export const DOMAIN_STATES: readonly Named[] = [
+  { name: 'running', doc: 'its vCPUs run: not paused, shut down or dying' },
+  { name: 'paused', doc: 'paused by the toolstack (XEN_DOMCTL_pausedomain): its vCPUs do not run until unpaused' },
+  { name: 'shutdown', doc: 'it has shut down (SCHEDOP_shutdown, or the toolstack): the reason is recorded and dom0 hears of it through VIRQ_DOM_EXC; a domain destroyed after shutting down counts' },
+  { name: 'dying', doc: 'domain_kill has begun (its ports are being closed), or it is gone' },
+  { name: 'destroyed', doc: 'it is gone: its ports closed (peers back to unbound), its id free' },
+];
+
+const XENBUS_STATE_DOCS: readonly string[] = [
+  'unknown: no state written yet',
+  'the toolstack created the directory; the driver is starting',
+  'the backend is ready for the frontend (it published its features)',
+  'the frontend published its ring-ref and event-channel',
+  'both ends are connected: requests flow',
+  'an end is going away',
+  'an end has closed',
+  'reconfiguring',
+  'reconfigured',
+];
+
+/** XenbusState values (io/xenbus.h), by their short name and by XenbusState<name>. */
+export const XENBUS_STATES: readonly Named[] = XENBUS_STATE_NAMES.flatMap((long, value) => [
+  { name: long.replace(/^XenbusState/, ''), value, doc: `XenbusState${long.replace(/^XenbusState/, '')} (${value}): ${XENBUS_STATE_DOCS[value] ?? ''}` },
+  { name: long, value, doc: `${long} (${value}): ${XENBUS_STATE_DOCS[value] ?? ''}` },
+]);
+
+/** Split devices an `until` can name by type and index. */
+export const XENBUS_DEVICES: readonly Named[] = [
+  { name: 'vbd', doc: 'a virtual block device: xvda is index 0 (devid 51712), xvdb 1, ...' },
+  { name: 'vif', doc: 'a virtual network interface: vif<domid>.0 is index 0' },
+];
+
+export const XENBUS_ENDS: readonly Named[] = [
+  { name: 'frontend', doc: "the guest's end: /local/domain/<guest>/device/<type>/<devid>/state" },
+  { name: 'backend', doc: "dom0's end: /local/domain/0/backend/<type>/<guest>/<devid>/state" },
+];
+
+export const UNTIL_CONSOLE_FIELDS: Fields = {
+  domain: { doc: 'the domain whose console to watch (dom0: its shell)', kind: { t: 'domain' }, required: true },
+  matches: { doc: 'a regular expression (JavaScript syntax) that a line of new output must match; a line is what lies between two line ends, without them, and the line in progress counts as it grows', kind: text, what: 'a regular expression', examples: ['^minios> $', 'root is from'] },
+  contains: { doc: 'text that a line of new output must contain (one line: no line end in it)', kind: text, what: 'the text to wait for', examples: ['root is from'] },
+};
+
+const UNTIL_PORT_KEYS = ['state', 'pending', 'masked', 'delivered', 'vcpu', 'linked', 'priority'];
+
+export const UNTIL_XENBUS_FIELDS: Fields = {
+  domain: { doc: 'the guest whose device it is (its frontend domain)', kind: { t: 'domain' } },
+  device: { doc: 'the device type: vbd (a disk) or vif (a network interface)', kind: { t: 'choice', choices: XENBUS_DEVICES }, requires: ['domain'] },
+  index: { doc: 'which device of that type: 0 for xvda or vif<domid>.0, 1 for the next, ...', kind: int(0, 15), default: 0, what: 'a device index' },
+  end: { doc: "whose state to watch: the frontend's (in the guest's device/ directory) or the backend's (in dom0's backend/ directory)", kind: { t: 'choice', choices: XENBUS_ENDS }, default: 'frontend' },
+  path: { doc: 'or a xenstore path: a device directory or its state node, e.g. /local/domain/1/device/vbd/51712', kind: { t: 'text', pattern: '^/' }, what: 'a xenstore path', examples: ['/local/domain/1/device/vbd/51712'] },
+  state: { doc: 'the XenbusState to reach (io/xenbus.h): Initialising, InitWait, Initialised, Connected, Closing, Closed, ...', kind: { t: 'choice', choices: XENBUS_STATES }, required: true },
+};
+
+export const UNTIL_FIELDS: Fields = {
+  console: { doc: "a line of the domain's console output, new since the step began, matches a pattern or contains a text", kind: { t: 'map', fields: UNTIL_CONSOLE_FIELDS, oneOf: ['matches', 'contains'] } },
+  port: {
+    doc: 'a port reaches a state: the keys written are compared as a check step compares them (pending: true, masked: false, state: interdomain, delivered: 3, ...)',
+    kind: { t: 'map', fields: Object.fromEntries(Object.entries(PORT_CHECK_FIELDS).filter(([k]) => k === 'domain' || k === 'port' || UNTIL_PORT_KEYS.includes(k))), anyOf: UNTIL_PORT_KEYS },
+  },
+  xenbus: { doc: "a split device's XenbusState is reached, in the xenstore state node of its frontend or backend", kind: { t: 'map', fields: UNTIL_XENBUS_FIELDS, oneOf: ['device', 'path'] }, xen: '4' },
+  domain: { doc: 'a domain reaches a lifecycle state (with state)', kind: { t: 'domain' }, requires: ['state'] },
+  state: { doc: 'the lifecycle state the domain reaches: running, paused, shutdown, dying or destroyed', kind: { t: 'choice', choices: DOMAIN_STATES }, requires: ['domain'] },
+  timeout: { doc: 'the longest to wait, in virtual time; the step fails if the condition has not held by then, saying what was seen instead', kind: { t: 'duration' }, default: '1s', examples: ['50ms'] },
+};
+
+/** The conditions an `until` waits for, one per step. */
+export const UNTIL_CONDITIONS: readonly string[] = ['console', 'port', 'xenbus', 'domain'];
+
+// ---- faults ----
+
+/** dom0's backends a stall can hold up, on each Xen. */
+export const BACKENDS: readonly Named[] = [
+  { name: 'console', doc: "xenconsoled, which copies the guest's console ring out (and typed input in)", xen: '4' },
+  { name: 'xenstore', doc: "xenstored, which answers the guest's requests on its store ring", xen: '4' },
+  { name: 'block', doc: "blkback, which serves the guest's vbd requests from its blkif ring", xen: '4' },
+  { name: 'network', doc: "netback, which moves the guest's frames between its netif rings and the bridge", xen: '4' },
+  { name: 'xend', doc: "xend, which serves the guest's control channel (console, shutdown and every other CMSG)", xen: '2.0' },
+];
+
+/** The pattern a console fill writes when the scenario gives none: lines of '#'. */
+export const FILL_PATTERN = `${'#'.repeat(63)}\n`;
+
+const FAULT_PORT = { doc: 'the receiving end: the port whose pending bit Xen would set', kind: num('port'), required: true } as const;
+const FAULT_DOMAIN = { doc: 'the domain that owns the port (the one notified)', kind: { t: 'domain' }, required: true } as const;
+const FAULT_COUNT: Field = { doc: 'how many notifications in a row it hits', kind: int(1, 1_000_000), default: 1, what: 'a number of notifications' };
+
+export const FAULT_FIELDS: Fields = {
+  drop_notify: {
+    doc: 'the next notifications (EVTCHNOP_send, a VIRQ, a PIRQ) to a port are lost: Xen never sets the pending bit, as if the notify had not been made',
+    kind: { t: 'map', fields: { domain: FAULT_DOMAIN, port: FAULT_PORT, count: FAULT_COUNT } },
+  },
+  delay_notify: {
+    doc: 'the next notifications to a port are late: Xen sets the pending bit `by` later, as if the notify had been held up on the way',
+    kind: { t: 'map', fields: { domain: FAULT_DOMAIN, port: FAULT_PORT, by: { doc: 'how late, in virtual time', kind: { t: 'duration' }, required: true, examples: ['1ms'] }, count: FAULT_COUNT } },
+  },
+  fill_ring: {
+    doc: "a ring is made full: a scenario ring's frontend produces requests until RING_FULL and pushes them, or a guest's console driver writes until its console ring (today: out[] of the console page; Xen 2.0: the control interface's tx ring) is full",
+    kind: {
+      t: 'map',
+      oneOf: ['ring', 'console'],
+      fields: {
+        ring: { doc: 'a ring of this scenario (ring_init): its frontend fills every free slot with requests, then RING_PUSH_REQUESTS_AND_CHECK_NOTIFY', kind: text, what: 'a ring name', examples: ['r'] },
+        notify_port: { doc: 'with ring: the port to send on when the push says the backend must be notified', kind: num('port'), requires: ['ring'] },
+        console: { doc: "a guest whose console driver writes until its ring is full (kernel: minios today, kernel: plan9 on Xen 2.0); what it writes after waits in the driver until the backend makes room", kind: { t: 'domain' }, examples: ['guest'] },
+        text: { doc: 'with console: the bytes written over and over', kind: text, requires: ['console'], defaultDoc: 'lines of #', what: 'the text to fill with' },
+      },
+    },
+  },
+  stall: {
+    doc: "a backend in dom0 stops serving a guest for a while, as a backend process that is not scheduled: it takes the guest's notifications and ignores them; when the time is up it runs and finds the work waiting on its rings",
+    kind: {
+      t: 'map',
+      fields: {
+        domain: { doc: 'the guest whose backend stalls', kind: { t: 'domain' }, required: true },
+        backend: { doc: 'which backend: console, xenstore, block or network (today), xend (Xen 2.0)', kind: { t: 'choice', choices: BACKENDS }, required: true },
+        for: { doc: 'how long, in virtual time', kind: { t: 'duration' }, required: true, examples: ['10ms'] },
+      },
+    },
+  },
+};
+
+/** The kinds of fault, one per fault step. */
+export const FAULT_KINDS: readonly string[] = Object.keys(FAULT_FIELDS);
+
+/** Keys any step may carry: when it happens, and how many times. */
+export const TIMING_FIELDS: Fields = {
+  at: { doc: 'the virtual time to do the step at (from the start of the run): the clock runs on to it first, delivering every event due; an `at` already past is an error', kind: { t: 'duration' }, examples: ['5ms'] },
+  repeat: { doc: 'do the step this many times; each repetition has its own result (a save keeps the last value)', kind: int(1, 1_000_000), what: 'a number of repetitions', examples: [3] },
+  every: { doc: 'with repeat: the virtual time between the starts of two repetitions (the clock runs on, delivering events, between them)', kind: { t: 'duration' }, requires: ['repeat'], examples: ['1ms'] },
+};
+
 // ---- steps ----
 
 export interface Snippet {
@@ -454,7 +639,7 @@ export interface Snippet {
   readonly body: Readonly<Record<string, unknown>>;
 }
 
-export type StepGroup = 'hypercall' | 'check' | 'run' | 'lifecycle' | 'local' | 'raise' | 'type' | 'ring';
+export type StepGroup = 'hypercall' | 'check' | 'run' | 'lifecycle' | 'local' | 'raise' | 'type' | 'ring' | 'fault';
 
 export interface StepSpec {
   /** The key that says what the step does. */
@@ -511,6 +696,21 @@ const STEP_LIST: StepSpec[] = [
     action: 'run', group: 'run', doc: 'advances virtual time; due upcalls and timer ticks happen',
     keys: { run: { doc: 'how long: 250ns, 10us, 1ms, 2s, or a number of ns', kind: { t: 'duration' }, required: true, examples: ['1ms', '10us'] } },
     snippet: { label: 'run', body: { run: '${1:1ms}' } },
+  },
+  {
+    action: 'fault', group: 'fault', doc: 'injects a fault, for labs about races and back-pressure: a notification lost or late, a ring made full, a backend stalled',
+    keys: {
+      fault: { doc: 'the fault: { drop_notify: {...} }, { delay_notify: {...} }, { fill_ring: {...} } or { stall: {...} }', kind: { t: 'map', fields: FAULT_FIELDS, oneOf: FAULT_KINDS }, required: true },
+      expect: EXPECT,
+    },
+    results: ['produced', 'notify', 'filled', 'messages', 'ports'],
+    snippet: { label: 'fault: drop a notification', body: { fault: { drop_notify: { domain: '${1:guest}', port: '^${2:1}' } } } },
+  },
+  {
+    action: 'until', group: 'run', doc: 'advances virtual time until a condition holds (a console line, a port state, a XenbusState, a lifecycle state), event by event; fails at the timeout, saying what was seen instead',
+    keys: { until: { doc: 'the condition: { console: {...} }, { port: {...} }, { xenbus: {...} } or { domain, state }, and a timeout', kind: { t: 'map', fields: UNTIL_FIELDS, oneOf: UNTIL_CONDITIONS }, required: true } },
+    results: ['waited', 'line'],
+    snippet: { label: 'until a console line', body: { until: { console: { domain: '${1:guest}', contains: '${2:text}' }, timeout: '${3:100ms}' } } },
   },
   ...(['pause', 'unpause', 'shutdown', 'destroy'] as const).map((action): StepSpec => {
     const what = {
@@ -631,17 +831,25 @@ const STEP_LIST: StepSpec[] = [
   },
 ];
 
-/** Every kind of step by its action key, in the order messages list them. */
-export const STEPS: ReadonlyMap<string, StepSpec> = new Map(STEP_LIST.map((s) => [s.action, s]));
+/** Every kind of step by its action key, in the order messages list them; any step may say when it happens (TIMING_FIELDS). */
+export const STEPS: ReadonlyMap<string, StepSpec> = new Map(STEP_LIST.map((s) => [s.action, { ...s, keys: { ...s.keys, ...TIMING_FIELDS } }]));
 
 /** Every action key. */
 export const STEP_ACTIONS: readonly string[] = STEP_LIST.map((s) => s.action);
 
 /** Keys a step may carry besides its action. */
-export const STEP_COMMON: readonly string[] = [...new Set(STEP_LIST.flatMap((s) => Object.keys(s.keys)).filter((k) => !STEPS.has(k)))];
+export const STEP_COMMON: readonly string[] = [...new Set([...STEPS.values()].flatMap((s) => Object.keys(s.keys)).filter((k) => !STEPS.has(k)))];
 
 export function actionsOf(group: StepGroup): string[] {
   return STEP_LIST.filter((s) => s.group === group).map((s) => s.action);
+}
+
+/** A field that takes a duration and has a duration as default (its default in ns). */
+export function durationDefault(f: Field): number {
+  const d = f.default;
+  const m = typeof d === 'string' ? new RegExp(DURATION_PATTERN).exec(d) : null;
+  if (m === null) throw new TypeError('no duration default');
+  return Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!);
 }
 
 /** The result fields of a non-hypercall step on a hypervisor, `ret` first. */

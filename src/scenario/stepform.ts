@@ -10,13 +10,16 @@ import type { OpSpec } from '../core/hv/hypercall.js';
 import * as xen2 from '../core/abi/xen2.js';
 import { DEFAULT_MEMORY_PAGES } from '../core/hv/hypervisor.js';
 import { didYouMean, ScenarioInputError, type Pos, type Problem } from './errors.js';
-import { type Abi, type XenVersion, type KernelName, type ArgValue, type CopySideArgs, type BlockDeviceSpec, type DeviceSpecs, type DomainSpec, type NetworkDeviceSpec, type ExpectNode, type LifecycleAction, type LifecycleReason, type NumArg, type SaveSpec, type Scenario, type Step } from './model.js';
+import { type Abi, type XenVersion, type KernelName, type ArgValue, type CopySideArgs, type BlockDeviceSpec, type DeviceSpecs, type DomainSpec, type NetworkDeviceSpec, type ExpectNode, type LifecycleAction, type LifecycleReason, type NumArg, type SaveSpec, type Scenario, type Step, type StepTiming, type Timed, type UntilCondition, type DomainUntilState, type FaultSpec, type CountSpec, type FinalConsole, type FinalCounters, type FinalExpect, type FinalTrace, type TextSpec } from './model.js';
 import { Cursor, parseYaml, type Source } from './source.js';
 import {
   ABIS, EXPECT_KEY_KINDS, actionField, actionsOf, BLOCK_FIELDS, CHECKS, COPY_SIDE_FIELDS, DEVICE_FIELDS, DOMAIN_FIELDS, DURATION_PATTERN, DURATION_UNITS, ERRNO_PATTERN, fieldsOf, GRANT_FLAGS, intRange, itemOf, KERNELS, keysOf, LIFECYCLE_REASON_NAMES,
   UNICAST_MAC_PATTERN, DOMAIN_NAME_PATTERN, DOMID_CONSTANTS, MEMORY_MAX_BYTES, MEMORY_MIN_BYTES, MEMORY_PATTERN, MEMORY_UNITS, NETWORK_FIELDS, NUM_KINDS, onXen, opsOf, PORT_STATES, REF_PATTERN, SAVE_NAME_PATTERN, SHUTDOWN_REASON_NAMES, STEP_ACTIONS, STEP_COMMON, stepResults, STEPS,
   TOP_FIELDS, VIRQ_NAMES, XEN_VERSIONS, type Field, type Fields, type NumKind, type StepSpec,
+  BACKENDS, FINAL_CONSOLE_FIELDS, FINAL_COUNTER_FIELDS, FINAL_EXPECT_FIELDS, FINAL_TRACE_FIELDS, DOMAIN_STATES, durationDefault, FAULT_FIELDS, FAULT_KINDS, FILL_PATTERN, TIMING_FIELDS, UNTIL_CONDITIONS, UNTIL_CONSOLE_FIELDS, UNTIL_FIELDS, UNTIL_XENBUS_FIELDS, XENBUS_DEVICES, XENBUS_ENDS, XENBUS_STATES,
 } from './spec.js';
+import { fmtNs } from './time.js';
+import { parseFilter } from '../core/sim/filter.js';
 import { utf8 } from '../core/util/bytes.js';
 
 // Key lists, ranges, defaults and name sets come from the grammar in spec.ts, which the JSON Schema is generated from too.
@@ -76,6 +79,9 @@ class Compiler {
   private readonly saved = new Set<string>();
   /** The hypervisor the scenario runs on, and its op table. */
   private xenVersion: XenVersion = '4';
+  /** The earliest virtual time the steps compiled so far can end at (runs, ats and repetitions; untils may add more). */
+  private clockMin = 0;
+  private domainSpecs: readonly DomainSpec[] = [];
   private ops: ReadonlyMap<string, OpSpec> = opsOf('4');
 
   constructor(private readonly src: Source) {}
@@ -113,10 +119,13 @@ class Compiler {
     const seedC = root.get('seed');
     const seed = seedC.exists ? this.intField(seedC, TOP_FIELDS.seed!) ?? numDefault(TOP_FIELDS.seed) : numDefault(TOP_FIELDS.seed);
     const domains = this.domains(root.get('domains'));
+    this.domainSpecs = domains;
     const steps = this.steps(root.get('steps'));
+    const expect = root.has('expect') ? this.finalExpect(root.get('expect')) : undefined;
     if (this.problems.length > 0) throw new ScenarioInputError(this.problems);
-    const s: Scenario = { file: this.src.file, name, xen: this.xenVersion, abi, seed, domains, steps };
-    return description === undefined ? s : { ...s, description };
+    let s: Scenario = { file: this.src.file, name, xen: this.xenVersion, abi, seed, domains, steps };
+    if (description !== undefined) s = { ...s, description };
+    return expect === undefined ? s : { ...s, expect };
   }
 
   // ---- scalars ----
@@ -438,6 +447,14 @@ class Compiler {
     }
     const action = actions[0]!;
     const base = { pos: c.pos(), path: c.path };
+    const step = this.stepOf(c, action, base);
+    const timing = this.timing(c);
+    if (step === undefined) return undefined;
+    this.advanceClockMin(step, timing);
+    return timing === undefined ? step : { ...step, timing, label: `${step.label}${timingLabel(c)}` };
+  }
+
+  private stepOf(c: Cursor, action: string, base: { pos: Pos; path: string }): Step | undefined {
     if (action === 'op') return this.hypercallStep(c, base);
     if (action === 'check') return this.checkStep(c, base);
     if (action === 'run') {
@@ -445,11 +462,501 @@ class Compiler {
       const ns = this.duration(c.get('run'));
       return ns === undefined ? undefined : { ...base, kind: 'run', ns, label: `run ${String(c.get('run').scalar())}` };
     }
+    if (action === 'until') return this.untilStep(c, base);
+    if (action === 'fault') return this.faultStep(c, base);
     if ((LIFECYCLE as readonly string[]).includes(action)) return this.lifecycleStep(c, base, action as LifecycleAction);
     if (action === 'virq' || action === 'pirq') return this.raiseStep(c, base, action);
     if (action === 'type') return this.typeStep(c, base);
     if (RING_STEPS.includes(action)) return this.ringStep(c, base, action);
     return this.localStep(c, base, action);
+  }
+
+  // ---- when a step happens ----
+
+  /** `at`, `every` and `repeat`, which any step may carry. */
+  private timing(c: Cursor): StepTiming | undefined {
+    const out: { at?: Timed; every?: Timed; repeat?: Timed } = {};
+    const timed = (key: string, value: number | undefined): Timed | undefined => (value === undefined ? undefined : { value, pos: c.get(key).pos(), path: c.get(key).path });
+    if (c.has('at')) {
+      const at = timed('at', this.duration(c.get('at')));
+      if (at !== undefined) out.at = at;
+    }
+    if (c.has('repeat')) {
+      const repeat = timed('repeat', this.intField(c.get('repeat'), TIMING_FIELDS.repeat!));
+      if (repeat !== undefined) out.repeat = repeat;
+    }
+    if (c.has('every')) {
+      const e = c.get('every');
+      const every = timed('every', this.duration(e));
+      if (!c.has('repeat')) this.problem(e, 'every needs repeat: how many times to do the step', 'add repeat: N');
+      else if (every?.value === 0) this.problem(e, 'every must be more than 0', 'to repeat the step at one instant, leave every out');
+      else if (every !== undefined) out.every = every;
+    }
+    return out.at === undefined && out.every === undefined && out.repeat === undefined ? undefined : out;
+  }
+
+  /**
+   * Keeps the earliest time the steps so far can end at, and refuses an `at`
+   * before it: that step could never be on time. (An `at` that only an
+   * `until` made late fails when it runs.)
+   */
+  private advanceClockMin(step: Step, timing: StepTiming | undefined): void {
+    const at = timing?.at;
+    if (at !== undefined && at.value < this.clockMin) {
+      this.problem(at, `at ${fmtNs(at.value)} is in the past: the steps before it run the clock to ${fmtNs(this.clockMin)} at least`, `make it ${fmtNs(this.clockMin)} or later`);
+    }
+    const start = Math.max(this.clockMin, at?.value ?? 0);
+    const length = step.kind === 'run' ? step.ns : 0;
+    const reps = timing?.repeat?.value ?? 1;
+    const every = timing?.every?.value ?? 0;
+    this.clockMin = start + Math.max((reps - 1) * every + length, reps * length);
+  }
+
+  // ---- until ----
+
+  private untilStep(c: Cursor, base: { pos: Pos; path: string }): Step | undefined {
+    const v = c.get('until');
+    if (c.has('timeout')) {
+      const e = c.entries().find((x) => x.key === 'timeout')!;
+      this.problem({ pos: e.keyPos, path: `${c.path}.timeout` }, 'timeout belongs inside until, beside its condition', 'e.g. until: { console: { domain: guest, contains: "login:" }, timeout: 100ms }');
+    }
+    this.unknownKeys(c, [...stepKeys('until'), 'timeout'], 'an until step');
+    const shape = 'until: { console: { domain, matches | contains } }, { port: { domain, port, pending, ... } }, { xenbus: { domain, device, state } } or { domain, state }, with an optional timeout';
+    if (!v.isMap()) {
+      this.problem(v, `expected a condition such as ${shape}, found ${v.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(v, keysOf(UNTIL_FIELDS), 'until');
+    const present = UNTIL_CONDITIONS.filter((k) => v.has(k));
+    if (present.length === 0) {
+      if (v.has('state')) this.problem(v.get('state'), 'state needs domain: the domain whose lifecycle state to wait for', 'e.g. until: { domain: guest, state: shutdown }');
+      else this.problem(v, 'until needs a condition to wait for: console, port, xenbus, or domain with state', 'e.g. until: { console: { domain: guest, contains: "login:" }, timeout: 100ms }');
+      return undefined;
+    }
+    if (present.length > 1) {
+      this.problem(v, `until waits for one condition, found ${present.join(' and ')}`, 'use one until step per condition');
+      return undefined;
+    }
+    let timeout = durationDefault(UNTIL_FIELDS.timeout!);
+    if (v.has('timeout')) {
+      const t = this.duration(v.get('timeout'));
+      if (t === 0) this.problem(v.get('timeout'), 'timeout must be more than 0', 'e.g. timeout: 100ms');
+      if (t === undefined || t === 0) return undefined;
+      timeout = t;
+    }
+    const kind = present[0]!;
+    const condition = kind === 'console' ? this.untilConsole(v.get('console')) : kind === 'port' ? this.untilPort(v.get('port')) : kind === 'xenbus' ? this.untilXenbus(v.get('xenbus')) : this.untilDomain(v);
+    if (condition === undefined) return undefined;
+    return { ...base, kind: 'until', condition, timeout, label: `until ${untilLabel(v, kind)}` };
+  }
+
+  private untilConsole(c: Cursor): UntilCondition | undefined {
+    const keys = keysOf(UNTIL_CONSOLE_FIELDS);
+    if (!c.isMap()) {
+      this.problem(c, `expected { domain, matches: REGEX } or { domain, contains: TEXT }, found ${c.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(c, keys, 'a console condition');
+    if (!c.has('domain')) this.problem(c, 'a console condition needs "domain": whose console to watch');
+    const domain = c.has('domain') ? this.domainRef(c.get('domain')) : undefined;
+    const at = { pos: c.pos(), path: c.path };
+    if (c.has('matches') === c.has('contains')) {
+      this.problem(c, c.has('matches') ? 'give matches or contains, not both' : 'a console condition needs matches (a regular expression) or contains (a text)', 'e.g. { domain: guest, matches: "^login: $" }');
+      return undefined;
+    }
+    if (c.has('matches')) {
+      const m = this.string(c.get('matches'), UNTIL_CONSOLE_FIELDS.matches!.what!);
+      if (m === undefined) return undefined;
+      try {
+        new RegExp(m);
+      } catch (e) {
+        this.problem(c.get('matches'), `not a regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`, 'matches takes JavaScript regular-expression syntax; escape ( [ { . * + ? \\ with a backslash to match them as text');
+        return undefined;
+      }
+      return domain === undefined ? undefined : { kind: 'console', domain, matches: m, ...at };
+    }
+    const text = this.string(c.get('contains'), UNTIL_CONSOLE_FIELDS.contains!.what!);
+    if (text !== undefined && /[\r\n]/.test(text)) {
+      this.problem(c.get('contains'), 'contains looks at one line at a time: the text may not hold a line end', 'wait for each line with its own until, or use matches');
+      return undefined;
+    }
+    return domain === undefined || text === undefined ? undefined : { kind: 'console', domain, contains: text, ...at };
+  }
+
+  private untilPort(c: Cursor): UntilCondition | undefined {
+    if (!c.isMap()) {
+      this.problem(c, `expected { domain, port, pending: true, ... }, found ${c.describe()}`);
+      return undefined;
+    }
+    const fields = fieldsOf(UNTIL_FIELDS.port!);
+    this.unknownKeys(c, keysOf(fields), 'a port condition');
+    for (const key of ['domain', 'port']) if (!c.has(key)) this.problem(c, `a port condition needs "${key}"`);
+    if (!c.has('domain') || !c.has('port')) return undefined;
+    const domain = this.domainRef(c.get('domain'));
+    const port = this.num(c.get('port'), 'port');
+    const checks = this.checkFields(c, ['domain', 'port']);
+    if (checks.size === 0 && c.entries().length === 2) {
+      this.problem(c, 'a port condition says what to wait for', 'e.g. { domain: guest, port: 1, pending: true }');
+      return undefined;
+    }
+    if (domain === undefined || port === undefined || checks.size === 0) return undefined;
+    return { kind: 'port', domain, port, checks, pos: c.pos(), path: c.path };
+  }
+
+  private untilXenbus(c: Cursor): UntilCondition | undefined {
+    if (!c.isMap()) {
+      this.problem(c, `expected { domain, device: vbd, index: 0, state: Connected } or { path, state }, found ${c.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(c, keysOf(UNTIL_XENBUS_FIELDS), 'a xenbus condition');
+    if (this.xenVersion === '2.0') {
+      this.problem(c, 'XenbusStates live in xenstore, which Xen 2.0 does not have', 'use xen: "4"');
+      return undefined;
+    }
+    const at = { pos: c.pos(), path: c.path };
+    const stateC = c.get('state');
+    const names = XENBUS_STATES.map((x) => x.name);
+    const sv = stateC.scalar();
+    const state = typeof sv === 'string' ? XENBUS_STATES.find((x) => x.name === sv)?.value : undefined;
+    if (!stateC.exists) this.problem(c, 'a xenbus condition needs "state": the XenbusState to wait for', 'e.g. state: Connected');
+    else if (state === undefined) this.problem(stateC, `expected a XenbusState (${XENBUS_STATES.filter((_, i) => i % 2 === 0).map((x) => x.name).join(', ')}), found ${stateC.describe()}`, typeof sv === 'string' ? didYouMean(sv, names) : undefined);
+    if (c.has('device') === c.has('path')) {
+      this.problem(c, c.has('device') ? 'give device or path, not both' : 'a xenbus condition names the device (domain, device: vbd or vif, index) or a xenstore path', 'e.g. { domain: guest, device: vbd, state: Connected }');
+      return undefined;
+    }
+    if (c.has('path')) {
+      const path = this.string(c.get('path'), UNTIL_XENBUS_FIELDS.path!.what!);
+      if (path !== undefined && !path.startsWith('/')) this.problem(c.get('path'), `expected a xenstore path from the root, such as /local/domain/1/device/vbd/51712, found "${path}"`);
+      if (path === undefined || !path.startsWith('/') || state === undefined) return undefined;
+      const node = path.replace(/\/+$/, '');
+      return { kind: 'xenbus', node: node.endsWith('/state') ? node : `${node}/state`, state, ...at };
+    }
+    const type = this.choice(c.get('device'), XENBUS_DEVICES.map((x) => x.name), 'a device type');
+    if (!c.has('domain')) this.problem(c, 'a xenbus device needs "domain": the guest whose device it is');
+    const domain = c.has('domain') ? this.domainRef(c.get('domain')) : undefined;
+    const indexC = c.get('index');
+    const index = indexC.exists ? this.intField(indexC, UNTIL_XENBUS_FIELDS.index!) : 0;
+    const end = c.has('end') ? this.choice(c.get('end'), XENBUS_ENDS.map((x) => x.name), 'frontend or backend') : 'frontend';
+    if (type === undefined || domain === undefined || index === undefined || end === undefined || state === undefined) return undefined;
+    // A literal guest: it must have that device.
+    const spec = domain.value === undefined ? undefined : this.domainSpecs[domain.value];
+    if (spec !== undefined) {
+      const have = type === 'vbd' ? spec.devices.block.length : spec.devices.network.length;
+      if (index >= have) {
+        this.problem(indexC.exists ? indexC : c.get('device'), `${spec.name} has no ${type} ${index}: it has ${have} ${type === 'vbd' ? 'disk' : 'network interface'}${have === 1 ? '' : 's'}`, have === 0 ? `add devices: { ${type === 'vbd' ? 'block' : 'network'}: [ {} ] } to ${spec.name}` : `index runs from 0 to ${have - 1}`);
+        return undefined;
+      }
+    }
+    const devid = type === 'vbd' ? XVD_DEVID(index) : index;
+    return { kind: 'xenbus', domain, device: { type: type as 'vbd' | 'vif', devid, end: end as 'frontend' | 'backend' }, state, ...at };
+  }
+
+  private untilDomain(v: Cursor): UntilCondition | undefined {
+    const domain = this.domainRef(v.get('domain'));
+    if (!v.has('state')) {
+      this.problem(v, 'until: { domain } needs "state": the lifecycle state to wait for', `states are: ${DOMAIN_STATES.map((x) => x.name).join(', ')}`);
+      return undefined;
+    }
+    const state = this.choice(v.get('state'), DOMAIN_STATES.map((x) => x.name), 'a lifecycle state');
+    if (domain === undefined || state === undefined) return undefined;
+    return { kind: 'domain', domain, state: state as DomainUntilState, pos: v.get('domain').pos(), path: v.get('domain').path };
+  }
+
+  // ---- faults ----
+
+  private faultStep(c: Cursor, base: { pos: Pos; path: string }): Step | undefined {
+    this.unknownKeys(c, stepKeys('fault'), 'a fault step');
+    const v = c.get('fault');
+    const shape = `{ ${FAULT_KINDS.join(': {...} }, { ')}: {...} }`;
+    if (!v.isMap()) {
+      this.problem(v, `expected a fault such as ${shape}, found ${v.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(v, FAULT_KINDS, 'a fault');
+    const present = FAULT_KINDS.filter((k) => v.has(k));
+    if (present.length !== 1) {
+      if (present.length === 0 && v.entries().length === 0) this.problem(v, `a fault step says which fault: ${FAULT_KINDS.join(', ')}`, 'e.g. fault: { drop_notify: { domain: guest, port: 1 } }');
+      else if (present.length > 1) this.problem(v, `a fault step injects one fault, found ${present.join(' and ')}`, 'use one fault step for each');
+      return undefined;
+    }
+    const kind = present[0]!;
+    const f = v.get(kind);
+    const fields = fieldsOf(FAULT_FIELDS[kind]!);
+    if (!f.isMap()) {
+      this.problem(f, `expected { ${keysOf(fields).join(', ')} }, found ${f.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(f, keysOf(fields), kind);
+    const need = (key: string): boolean => {
+      if (f.has(key)) return true;
+      this.problem(f, `${kind} needs "${key}" (${fields[key]!.doc})`);
+      return false;
+    };
+    const expect = this.expectBlock(c.get('expect'));
+    let fault: FaultSpec | undefined;
+    let label: string;
+    switch (kind) {
+      case 'drop_notify':
+      case 'delay_notify': {
+        const okDomain = need('domain');
+        const okPort = need('port');
+        const okBy = kind === 'delay_notify' ? need('by') : true;
+        const domain = okDomain ? this.domainRef(f.get('domain')) : undefined;
+        const port = okPort ? this.num(f.get('port'), 'port') : undefined;
+        const count = f.has('count') ? this.intField(f.get('count'), fields.count!) : numDefault(fields.count);
+        const by = kind === 'delay_notify' && okBy ? this.duration(f.get('by')) : 0;
+        if (domain === undefined || port === undefined || count === undefined || by === undefined) return undefined;
+        fault = { kind, domain, port, count, by };
+        label = `fault ${kind} ${String(f.get('domain').scalar())} port ${String(f.get('port').scalar())}${kind === 'delay_notify' ? ` by ${String(f.get('by').scalar())}` : ''}${count > 1 ? ` x${count}` : ''}`;
+        break;
+      }
+      case 'fill_ring': {
+        if (f.has('ring') === f.has('console')) {
+          this.problem(f, f.has('ring') ? 'give ring or console, not both' : 'fill_ring names a ring of the scenario (ring) or a guest whose console ring to fill (console)', 'e.g. fill_ring: { ring: r } or fill_ring: { console: guest }');
+          return undefined;
+        }
+        if (f.has('ring')) {
+          if (this.xenVersion === '2.0') this.problem(f.get('ring'), 'scenario rings (ring_init) need grant tables, which this Xen 2.0.0 model does not have', 'on Xen 2.0, fill a console: fill_ring: { console: guest }');
+          if (f.has('text')) this.problem(f.get('text'), 'text goes with console: a scenario ring is filled with requests', 'remove text');
+          const ring = this.string(f.get('ring'), fields.ring!.what!);
+          const notifyPort = f.has('notify_port') ? this.num(f.get('notify_port'), 'port') : undefined;
+          if (ring === undefined || (f.has('notify_port') && notifyPort === undefined) || this.xenVersion === '2.0' || f.has('text')) return undefined;
+          fault = notifyPort === undefined ? { kind: 'fill_ring', ring } : { kind: 'fill_ring', ring, notifyPort };
+          label = `fault fill_ring ${ring}`;
+        } else {
+          if (f.has('notify_port')) this.problem(f.get('notify_port'), 'notify_port goes with ring: a console driver sends its own event', 'remove notify_port');
+          const domain = this.domainRef(f.get('console'));
+          const text = f.has('text') ? this.string(f.get('text'), fields.text!.what!) : FILL_PATTERN;
+          if (domain === undefined || text === undefined || f.has('notify_port')) return undefined;
+          fault = { kind: 'fill_console', domain, text };
+          label = `fault fill_ring ${String(f.get('console').scalar())}'s console`;
+        }
+        break;
+      }
+      default: {
+        const okDomain = need('domain');
+        const okBackend = need('backend');
+        const okFor = need('for');
+        const domain = okDomain ? this.domainRef(f.get('domain')) : undefined;
+        const backends = onXen(BACKENDS, this.xenVersion).map((b) => b.name);
+        let backend: string | undefined;
+        if (okBackend) {
+          const b = f.get('backend').scalar();
+          if (typeof b === 'string' && backends.includes(b)) backend = b;
+          else {
+            const other = typeof b === 'string' && BACKENDS.some((x) => x.name === b);
+            const hint = other
+              ? this.xenVersion === '2.0'
+                ? 'on Xen 2.0 every backend service is xend\'s, over the control channel: backend: xend'
+                : 'xend is Xen 2.0\'s; today\'s backends are console, xenstore, block and network'
+              : typeof b === 'string' ? didYouMean(b, backends) : undefined;
+            this.problem(f.get('backend'), `expected a backend of ${this.xenVersion === '2.0' ? 'Xen 2.0' : "today's Xen"} (${backends.join(', ')}), found ${f.get('backend').describe()}`, hint);
+          }
+        }
+        const ns = okFor ? this.duration(f.get('for')) : undefined;
+        if (ns === 0) this.problem(f.get('for'), 'for must be more than 0', 'e.g. for: 10ms');
+        if (domain === undefined || backend === undefined || ns === undefined || ns === 0) return undefined;
+        if (domain.value === 0) {
+          this.problem(f.get('domain'), "dom0 runs the backends: name the guest whose backend stalls", 'e.g. stall: { domain: guest, backend: console, for: 10ms }');
+          return undefined;
+        }
+        fault = { kind: 'stall', domain, backend, ns };
+        label = `fault stall ${String(f.get('domain').scalar())}'s ${backend} for ${String(f.get('for').scalar())}`;
+      }
+    }
+    return withExtras({ ...base, kind: 'fault', fault, label }, expect, undefined);
+  }
+
+  // ---- the final expect block ----
+
+  private finalExpect(c: Cursor): FinalExpect | undefined {
+    if (!c.isMap()) {
+      this.problem(c, `expected the final expectations as a mapping with ${keysOf(FINAL_EXPECT_FIELDS).join(', ')}, found ${c.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(c, keysOf(FINAL_EXPECT_FIELDS), 'the expect block');
+    if (c.entries().length === 0) this.problem(c, 'this expect block checks nothing', `give it one of: ${keysOf(FINAL_EXPECT_FIELDS).join(', ')}`);
+    const consoles = this.byDomain(c.get('consoles'), 'consoles', (v, domid, name) => this.finalConsole(v, domid, name));
+    const counters = this.byDomain(c.get('counters'), 'counters', (v, domid, name) => this.finalCounters(v, domid, name));
+    const ports = this.listOf(c.get('ports'), 'port checks such as { domain: guest, port: 1, delivered: 1 }', (p) => this.portCheck(p));
+    const trace = this.listOf(c.get('trace'), 'trace counts such as { filter: "kind==upcall", count: 3 }', (t) => this.finalTrace(t));
+    return { consoles, ports, counters, trace, pos: c.pos(), path: c.path };
+  }
+
+  /** A list under a key: each item compiled, the ones with problems left out. */
+  private listOf<T>(c: Cursor, what: string, one: (item: Cursor) => T | undefined): T[] {
+    if (!c.exists) return [];
+    if (!c.isSeq()) {
+      this.problem(c, `expected a list of ${what}, found ${c.describe()}`);
+      return [];
+    }
+    return c.items().flatMap((i) => {
+      const r = one(i);
+      return r === undefined ? [] : [r];
+    });
+  }
+
+  /** A mapping from domains (names or ids) to something: each entry compiled with the domain it names. */
+  private byDomain<T>(c: Cursor, what: string, one: (v: Cursor, domid: number, name: string) => T | undefined): T[] {
+    if (!c.exists) return [];
+    if (!c.isMap()) {
+      this.problem(c, `expected ${what} by domain, such as { guest: {...} }, found ${c.describe()}`);
+      return [];
+    }
+    const out: T[] = [];
+    for (const e of c.entries()) {
+      const id = /^\d+$/.test(e.key) ? Number(e.key) : this.domainIds.get(e.key);
+      const spec = id === undefined ? undefined : this.domainSpecs[id];
+      if (spec === undefined) {
+        this.problem({ pos: e.keyPos, path: e.value.path }, `unknown domain "${e.key}"`, didYouMean(e.key, this.domainIds.keys()) ?? `domains are: ${[...this.domainIds.keys()].join(', ')}`);
+        continue;
+      }
+      const r = one(e.value, spec.domid, spec.name);
+      if (r !== undefined) out.push(r);
+    }
+    return out;
+  }
+
+  private finalConsole(c: Cursor, domid: number, name: string): FinalConsole | undefined {
+    if (!c.isMap()) {
+      this.problem(c, `expected { ${keysOf(FINAL_CONSOLE_FIELDS).join(', ')} }, found ${c.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(c, keysOf(FINAL_CONSOLE_FIELDS), 'a console expectation');
+    if (c.entries().length === 0) this.problem(c, `this console expectation checks nothing`, `give it one of: ${keysOf(FINAL_CONSOLE_FIELDS).join(', ')}`);
+    const matches = this.texts(c.get('matches'), 'a regular expression');
+    for (const m of matches) {
+      try {
+        new RegExp(m.text);
+      } catch (e) {
+        this.problem(m, `not a regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`, 'matches takes JavaScript regular-expression syntax');
+      }
+    }
+    const lines = c.has('lines') ? this.count(c.get('lines')) : undefined;
+    const out: FinalConsole = { domid, name, contains: this.texts(c.get('contains'), 'text'), notContains: this.texts(c.get('not_contains'), 'text'), matches, pos: c.pos(), path: c.path };
+    return lines === undefined ? out : { ...out, lines };
+  }
+
+  private finalCounters(c: Cursor, domid: number, name: string): FinalCounters | undefined {
+    if (!c.isMap()) {
+      this.problem(c, `expected { ${keysOf(FINAL_COUNTER_FIELDS).join(', ')} }, found ${c.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(c, keysOf(FINAL_COUNTER_FIELDS), 'a domain\'s counters');
+    if (c.entries().length === 0) this.problem(c, 'these counters check nothing', `give them one of: ${keysOf(FINAL_COUNTER_FIELDS).join(', ')}`);
+    const out: { -readonly [K in keyof FinalCounters]: FinalCounters[K] } = { domid, name, pos: c.pos(), path: c.path };
+    for (const key of ['upcalls', 'hypercalls', 'sends'] as const) {
+      if (!c.has(key)) continue;
+      const n = this.count(c.get(key));
+      if (n !== undefined) out[key] = n;
+    }
+    const dc = c.get('deliveries');
+    if (dc.exists) {
+      const keys = dc.isMap() ? dc.entries().map((e) => e.key) : [];
+      if (!dc.isMap() || keys.every((k) => k === 'min' || k === 'max')) {
+        const n = this.count(dc);
+        if (n !== undefined) out.deliveries = n;
+      } else {
+        const per: { port: NumArg; count: CountSpec }[] = [];
+        for (const e of dc.entries()) {
+          const at = { pos: e.keyPos, path: e.value.path };
+          let port: NumArg | undefined;
+          if (e.key.startsWith('$')) port = this.ref(new Cursor(this.src, null, at.path, at.pos), e.key);
+          else if (/^\d+$/.test(e.key)) port = { value: Number(e.key), ...at };
+          else this.problem(at, `expected a port (a number or a $name) as the key, found "${e.key}"`, 'e.g. deliveries: { 1: 3 }, or deliveries: 3 for all ports');
+          const n = this.count(e.value);
+          if (port !== undefined && n !== undefined) per.push({ port, count: n });
+        }
+        out.deliveries = per;
+      }
+    }
+    return out;
+  }
+
+  private finalTrace(c: Cursor): FinalTrace | undefined {
+    if (!c.isMap()) {
+      this.problem(c, `expected { filter, count }, found ${c.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(c, keysOf(FINAL_TRACE_FIELDS), 'a trace count');
+    for (const key of ['filter', 'count']) if (!c.has(key)) this.problem(c, `a trace count needs "${key}" (${FINAL_TRACE_FIELDS[key]!.doc})`);
+    if (!c.has('filter') || !c.has('count')) return undefined;
+    const fc = c.get('filter');
+    const text = fc.scalar();
+    const count = this.count(c.get('count'));
+    if (typeof text !== 'string') {
+      this.problem(fc, `expected a trace filter (text, such as kind==upcall && dom==1), found ${fc.describe()}`);
+      return undefined;
+    }
+    const parsed = parseFilter(text, { xen: this.xenVersion });
+    if (!parsed.ok) {
+      const e = parsed.error;
+      this.problem({ pos: fc.posInText(e.start), path: fc.path }, `in the filter, ${e.message}`, 'trace filters name domains by id (dom==1), and are described in docs/filter.md');
+      return undefined;
+    }
+    return count === undefined ? undefined : { filter: parsed.filter, count, pos: c.pos(), path: c.path };
+  }
+
+  /** A port check (the final expect's ports): as a check step's port form. */
+  private portCheck(k: Cursor): Extract<Step, { kind: 'check' }> | undefined {
+    if (!k.isMap()) {
+      this.problem(k, `expected a port check such as { domain: guest, port: 1, pending: false }, found ${k.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(k, PORT_CHECK_KEYS, 'a port check');
+    for (const key of ['domain', 'port']) if (!k.has(key)) this.problem(k, `a port check needs "${key}"`);
+    if (!k.has('domain') || !k.has('port')) return undefined;
+    const domain = this.domainRef(k.get('domain'));
+    const port = this.num(k.get('port'), 'port');
+    const checks = this.checkFields(k, ['domain', 'port']);
+    if (domain === undefined || port === undefined) return undefined;
+    return { pos: k.pos(), path: k.path, kind: 'check', domain, port, checks, label: `expect ${String(k.get('domain').scalar())} port ${String(k.get('port').scalar())}` };
+  }
+
+  /** How many: a whole number, or { min, max }. */
+  private count(c: Cursor): CountSpec | undefined {
+    const at = { pos: c.pos(), path: c.path };
+    const v = c.scalar();
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return { min: v, max: v, ...at };
+    if (c.isMap()) {
+      this.unknownKeys(c, ['min', 'max'], 'a count');
+      const bound = (k: string): number | undefined => {
+        const b = c.get(k);
+        if (!b.exists) return k === 'min' ? 0 : Infinity;
+        const n = b.scalar();
+        if (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) return n;
+        this.problem(b, `expected ${k} as a whole number >= 0, found ${b.describe()}`);
+        return undefined;
+      };
+      const [min, max] = [bound('min'), bound('max')];
+      if (!c.has('min') && !c.has('max')) this.problem(c, 'a range needs min, max or both', 'e.g. { min: 1, max: 10 }');
+      else if (min !== undefined && max !== undefined && min > max) this.problem(c, `min ${min} is more than max ${max}`);
+      else if (min !== undefined && max !== undefined) return { min, max, ...at };
+      return undefined;
+    }
+    this.problem(c, `expected how many: a whole number >= 0 or { min, max }, found ${c.describe()}`);
+    return undefined;
+  }
+
+  /** A text or a list of texts. */
+  private texts(c: Cursor, what: string): TextSpec[] {
+    if (!c.exists) return [];
+    const one = (x: Cursor): TextSpec[] => {
+      const v = x.scalar();
+      if (typeof v === 'string' && v.length > 0) return [{ text: v, pos: x.pos(), path: x.path }];
+      this.problem(x, `expected ${what}, found ${x.describe()}`);
+      return [];
+    };
+    if (c.isSeq()) return c.items().flatMap(one);
+    return one(c);
+  }
+
+  /** One of `names`, with a suggestion for a misspelling. */
+  private choice(c: Cursor, names: readonly string[], what: string): string | undefined {
+    const v = c.scalar();
+    if (typeof v === 'string' && names.includes(v)) return v;
+    this.problem(c, `expected ${what} (${names.join(', ')}), found ${c.describe()}`, typeof v === 'string' ? didYouMean(v, names) : undefined);
+    return undefined;
   }
 
   /** Whether a kind of step exists on the scenario's hypervisor. */
@@ -668,9 +1175,18 @@ class Compiler {
       this.problem(k, 'a check names a port or a vcpu', 'e.g. { domain: guest, port: 1, pending: true } or { domain: guest, vcpu: 0, upcall_pending: true }');
       return undefined;
     }
+    const checks = this.checkFields(k, hasPort ? ['domain', 'port'] : ['domain', 'vcpu']);
+    if (domain === undefined || (hasPort && port === undefined)) return undefined;
+    const label = `check ${String(k.get('domain').scalar())} ${hasPort ? `port ${String(k.get('port').scalar())}` : `vcpu ${String(k.get('vcpu').scalar())}`}`;
+    const step: Step = { ...base, kind: 'check', domain, checks, label };
+    return port ? { ...step, port } : vcpu ? { ...step, vcpu } : step;
+  }
+
+  /** The compared keys of a port or vCPU check (or an until's port condition), each read as its field says. */
+  private checkFields(k: Cursor, skip: readonly string[]): Map<string, ExpectNode> {
     const checks = new Map<string, ExpectNode>();
     for (const e of k.entries()) {
-      if (e.key === 'domain' || e.key === 'port' || (!hasPort && e.key === 'vcpu')) continue;
+      if (skip.includes(e.key)) continue;
       const v = e.value;
       const kind = CHECK_KINDS.get(e.key);
       if (kind === 'bool' && typeof v.scalar() !== 'boolean') {
@@ -688,10 +1204,7 @@ class Compiler {
       const n = this.expectNode(v, e.key);
       if (n !== undefined) checks.set(e.key, n);
     }
-    if (domain === undefined || (hasPort && port === undefined)) return undefined;
-    const label = `check ${String(k.get('domain').scalar())} ${hasPort ? `port ${String(k.get('port').scalar())}` : `vcpu ${String(k.get('vcpu').scalar())}`}`;
-    const step: Step = { ...base, kind: 'check', domain, checks, label };
-    return port ? { ...step, port } : vcpu ? { ...step, vcpu } : step;
+    return checks;
   }
 
   private lifecycleStep(c: Cursor, base: { pos: Pos; path: string }, action: LifecycleAction): Step | undefined {
@@ -837,6 +1350,30 @@ class Compiler {
     const save = this.saves(c.get('save'), undefined, stepResults(spec, this.xenVersion));
     if (as === undefined || ring === undefined) return undefined;
     return withExtras({ ...base, kind: 'ring', as, action: spec.ring!, ring, args, label: `${String(c.get('as').scalar())} ${action} ${ring}` }, expect, save);
+  }
+}
+
+/** How the step's timing reads in its label: " at 5ms", " x3 every 1ms". */
+function timingLabel(c: Cursor): string {
+  const at = c.get('at').scalar();
+  const repeat = c.get('repeat').scalar();
+  const every = c.get('every').scalar();
+  return `${at === undefined ? '' : ` at ${String(at)}`}${repeat === undefined ? '' : ` x${String(repeat)}`}${every === undefined ? '' : ` every ${String(every)}`}`;
+}
+
+/** An until's condition as a short line. */
+function untilLabel(v: Cursor, kind: string): string {
+  const c = v.get(kind);
+  const d = (x: Cursor) => String(x.get('domain').scalar());
+  switch (kind) {
+    case 'console':
+      return `${d(c)}'s console ${c.has('matches') ? `matches /${String(c.get('matches').scalar())}/` : `contains ${JSON.stringify(String(c.get('contains').scalar()))}`}`;
+    case 'port':
+      return `${d(c)} port ${String(c.get('port').scalar())} ${c.entries().filter((e) => e.key !== 'domain' && e.key !== 'port').map((e) => `${e.key}=${String(e.value.scalar())}`).join(' ')}`;
+    case 'xenbus':
+      return c.has('path') ? `${String(c.get('path').scalar())} ${String(c.get('state').scalar())}` : `${d(c)} ${String(c.get('device').scalar())} ${String(c.get('index').scalar() ?? 0)}${c.has('end') ? ` ${String(c.get('end').scalar())}` : ''} ${String(c.get('state').scalar())}`;
+    default:
+      return `${d(v)} ${String(v.get('state').scalar())}`;
   }
 }
 

@@ -311,7 +311,7 @@ describe('filterCompletions', () => {
   });
 
   it("offers the field's named values after an operator", () => {
-    expect(labels('kind==').labels).toEqual(['hypercall', 'bit', 'upcall', 'handler', 'port', 'raise', 'grant_entry', 'ring', 'domain', 'note', 'ctrl_msg', 'xs_msg', 'cons']);
+    expect(labels('kind==').labels).toEqual(['hypercall', 'bit', 'upcall', 'handler', 'port', 'raise', 'grant_entry', 'ring', 'domain', 'note', 'ctrl_msg', 'xs_msg', 'cons', 'fault']);
     const se = labels('op==se');
     expect(se.from).toBe(4);
     expect(se.labels.slice(0, 4)).toEqual(['send', 'set_priority', 'set_periodic_timer', 'set_virq_handler']);

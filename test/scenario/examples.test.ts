@@ -73,7 +73,13 @@ const STEP_KINDS = [
   'mask', 'clear_mask', 'upcall_mask', 'grant_access', 'end_access', 'check', 'run',
   'pause', 'unpause', 'shutdown', 'destroy', 'virq', 'pirq', 'type',
   'ring_init', 'ring_attach', 'ring_request', 'ring_respond', 'ring_push', 'ring_consume', 'ring_final_check',
+  'until', 'fault',
 ];
+/** What an until waits for, each fault, the timing keys and the final expect block's parts: read from the files. */
+const UNTIL_CONDITIONS = ['console', 'port', 'xenbus', 'domain'];
+const FAULTS = ['drop_notify', 'delay_notify', 'fill_ring ring', 'fill_ring console', 'stall console', 'stall xend'];
+const TIMING = ['at', 'repeat', 'every'];
+const FINAL_EXPECT = ['consoles', 'ports', 'counters', 'trace'];
 const ERRNOS = ['ESRCH', 'EPERM', 'EINVAL', 'ENOENT', 'EEXIST', 'EBUSY', 'ENOSPC', 'ENOSYS', 'EOPNOTSUPP', 'EACCES'];
 const GNTSTS = [
   'GNTST_bad_domain', 'GNTST_bad_gntref', 'GNTST_bad_handle', 'GNTST_general_error',
@@ -199,6 +205,26 @@ describe('together the examples cover the step form', { timeout: 120_000 }, () =
     const c = coverage();
     const want = Object.entries(ERRORS_BY_OP).flatMap(([op, errs]) => errs.map((e) => `${op} ${e}`));
     expectCovered('error paths', want, c.pairs);
+  });
+
+  it('every until condition, fault, timing key and part of the final expect block', () => {
+    const seen = new Set<string>();
+    for (const file of EXAMPLES) {
+      const doc = parse(readFileSync(join(DIR, file), 'utf8')) as { steps?: Record<string, unknown>[]; expect?: Record<string, unknown> };
+      for (const step of doc.steps ?? []) {
+        for (const k of TIMING) if (k in step) seen.add(k);
+        const until = step.until as Record<string, unknown> | undefined;
+        if (until !== undefined) for (const k of UNTIL_CONDITIONS) if (k in until) seen.add(`until ${k}`);
+        const fault = step.fault as Record<string, Record<string, unknown>> | undefined;
+        for (const [k, v] of Object.entries(fault ?? {})) {
+          seen.add(k);
+          if (k === 'fill_ring') seen.add(`fill_ring ${'ring' in v ? 'ring' : 'console'}`);
+          if (k === 'stall') seen.add(`stall ${String(v.backend)}`);
+        }
+      }
+      for (const k of Object.keys(doc.expect ?? {})) seen.add(`expect ${k}`);
+    }
+    expectCovered('waiting, faults and final expectations', [...UNTIL_CONDITIONS.map((c) => `until ${c}`), ...FAULTS, ...TIMING, ...FINAL_EXPECT.map((k) => `expect ${k}`)], seen);
   });
 
   it('the label parser recognises every step (no unknown kinds)', () => {

@@ -94,7 +94,11 @@ describe('record and replay', () => {
 
   it('records a live session: each typed input with its virtual time, the clock advances merged, the live part in the hash', () => {
     const rec = recordLive();
-    expect(rec.inputs.map((i) => ({ ...i, bytes: i.kind === 'type' ? new TextDecoder().decode(i.bytes) : undefined }))).toEqual([
+    // Each input also has the execution's position when it came (units taken), going forward.
+    const positions = rec.inputs.map((i) => i.position!);
+    expect(positions.every((p, n) => Number.isInteger(p) && p >= (positions[n - 1] ?? 0))).toBe(true);
+    expect(positions[1]).toBe(positions[0]); // typed where the advance before it ended
+    expect(rec.inputs.map(({ position: _, ...i }) => ({ ...i, bytes: i.kind === 'type' ? new TextDecoder().decode(i.bytes) : undefined }))).toEqual([
       { kind: 'advance', t: 8 * MS, bytes: undefined },
       { kind: 'type', t: 8 * MS, domid: 1, bytes: 'local\r' },
       { kind: 'advance', t: 13 * MS, bytes: undefined },
@@ -102,7 +106,12 @@ describe('record and replay', () => {
       { kind: 'advance', t: 18 * MS, bytes: undefined },
     ]);
     const json = recordingToJson(rec);
-    expect(json).toContain('{"t":8000000,"kind":"type","domid":1,"text":"local\\r"}');
+    expect(json).toContain(`{"t":8000000,"kind":"type","domid":1,"text":"local\\r","position":${positions[1]!}}`);
+    expect(parseRecording('live.json', json).inputs.map((i) => i.position)).toEqual(positions);
+    // A recording made before positions existed still loads and replays.
+    const older = parseRecording('old.json', json.replace(/,"position":\d+/g, ''));
+    expect(older.inputs.every((i) => i.position === undefined)).toBe(true);
+    expect(replay(older).ok).toBe(true);
     const { store, result } = replayStore(parseRecording('live.json', json));
     expect(result.ok).toBe(true);
     // The replay's trace has the console echoing what was typed.

@@ -12,7 +12,7 @@ import { hypercall, sendFast, type HypercallResult, type OpSpec } from '../hv/hy
 import { opsFor, sendFastXen2 } from '../hv/hypercall_xen2.js';
 import { KERNEL_FIRST_GFN, FIRST_FREE_GFN, type Hypervisor } from '../hv/hypervisor.js';
 import { upcallDeliverable } from '../hv/upcall.js';
-import { BIT, BY_GUEST, TK } from '../sim/trace.js';
+import { BIT, BY_GUEST, FAULT, FAULT_EVENT, TK } from '../sim/trace.js';
 
 /** Grant refs 0..7 are kept for the toolstack (console 0, xenstore 1); gnttab.c's NR_RESERVED_ENTRIES. */
 export const NR_RESERVED_ENTRIES = 8;
@@ -70,7 +70,64 @@ export abstract class Guest implements GuestKernel {
     }
     this.delivered[port]!++;
     if (this.hv.trace.on) this.hv.trace.emit(TK.handler, this.d.domid, vcpu, port, 0, 0, 0);
+    if (this.held !== null && this.held.has(port)) this.missed(port, vcpu);
+    else if (this.portHandlers.size !== 0) this.portHandlers.get(port)?.(port, vcpu);
+  }
+
+  /** Whether `port`'s driver is stalled now (a kernel that routes events itself skips them then). */
+  protected stalled(port: number): boolean {
+    return this.held !== null && this.held.has(port);
+  }
+
+  /** A stalled driver runs again: what the kernel does with an event on `port`, once it was counted. */
+  protected resumePort(port: number, vcpu: number): void {
     if (this.portHandlers.size !== 0) this.portHandlers.get(port)?.(port, vcpu);
+  }
+
+  // ---- stalled drivers (a fault a scenario injects) ----
+
+  /** Ports whose driver is stalled: when it runs again, and the events it missed; null when none (one check per event). */
+  private held: Map<number, { until: number; missed: number; vcpu: number; label: string }> | null = null;
+
+  /**
+   * The drivers of `ports` stop running for `ns` of virtual time, as a
+   * backend process that is not scheduled: their events are taken (pending
+   * cleared, counted) but nothing handles them. When the time is up, each
+   * driver that missed events runs once and finds all the work waiting, as a
+   * real backend does when it next runs (its rings hold the requests).
+   * `label` names the driver in the trace (console, xenstore, block, ...).
+   */
+  stallPorts(ports: readonly number[], ns: number, label: string): void {
+    const until = this.hv.now + ns;
+    this.held ??= new Map();
+    for (const port of ports) {
+      const h = this.held.get(port);
+      if (h !== undefined) h.until = Math.max(h.until, until);
+      else this.held.set(port, { until, missed: 0, vcpu: 0, label });
+      if (this.hv.trace.on) this.hv.trace.emit(TK.fault, this.d.domid, -1, port, FAULT.stall, FAULT_EVENT.stalled, 0, { backend: label, until });
+    }
+    this.hv.schedule(ns, () => this.resumeStalled());
+  }
+
+  private missed(port: number, vcpu: number): void {
+    const h = this.held!.get(port)!;
+    h.missed++;
+    h.vcpu = vcpu;
+    if (this.hv.trace.on) this.hv.trace.emit(TK.fault, this.d.domid, vcpu, port, FAULT.stall, FAULT_EVENT.ignored, h.missed, { backend: h.label });
+  }
+
+  /** The stalled drivers whose time is up run again, once each if they missed events. */
+  private resumeStalled(): void {
+    const held = this.held;
+    if (held === null) return;
+    const due: [number, { missed: number; vcpu: number; label: string }][] = [];
+    for (const [port, h] of held) if (h.until <= this.hv.now) due.push([port, h]);
+    for (const [port] of due) held.delete(port);
+    if (held.size === 0) this.held = null;
+    for (const [port, h] of due) {
+      if (this.hv.trace.on) this.hv.trace.emit(TK.fault, this.d.domid, h.vcpu, port, FAULT.stall, FAULT_EVENT.resumed, h.missed, { backend: h.label });
+      if (h.missed > 0) this.resumePort(port, h.vcpu);
+    }
   }
 
   deliveries(port: number): number {

@@ -119,6 +119,25 @@ export class XenCons {
     return true;
   }
 
+  /**
+   * A fault for labs about back-pressure: `pattern` is written through the
+   * tty, 60 bytes at a time, until the control interface's tx ring is full
+   * (CONTROL_RING_SIZE requests xend has not taken). Output after it waits in
+   * wbuf until xend answers and frees slots. Returns the messages sent.
+   */
+  fillTxRing(pattern: Uint8Array): number {
+    if (pattern.length === 0) throw new RangeError('the fill pattern is empty');
+    const before = this.messagesSent;
+    const chunk = new Uint8Array(CTRL_MSG_MAX_PAYLOAD);
+    let at = 0;
+    while (!this.ctrl.txFull() && this.pending() === 0) {
+      for (let i = 0; i < chunk.length; i++) chunk[i] = pattern[(at + i) % pattern.length]!;
+      at = (at + chunk.length) % pattern.length;
+      if (this.ttyWrite(chunk) === 0) break;
+    }
+    return this.messagesSent - before;
+  }
+
   /** xencons_flush_buffer: throw away what has not been sent. */
   flushBuffer(): void {
     this.wc = this.wp = 0;

@@ -107,6 +107,25 @@ export class XenconsRing {
     this.pump();
   }
 
+  /**
+   * A fault for labs about back-pressure: the driver copies `pattern` into
+   * out[] again and again until the ring is full (out_prod - out_cons is the
+   * ring's size), then sends its event. Output written after it waits here
+   * until xenconsoled makes room. Returns the bytes put in.
+   */
+  fill(pattern: Uint8Array): number {
+    if (pattern.length === 0) throw new RangeError('the fill pattern is empty');
+    let n = 0;
+    for (let k = this.sendNoNotify(pattern); k > 0; k = this.sendNoNotify(pattern)) n += k;
+    if (n > 0) this.sendEvent();
+    return n;
+  }
+
+  /** Bytes in out[] that xenconsoled has not taken yet. */
+  outUsed(): number {
+    return (this.idx.outProd - this.idx.outCons) >>> 0;
+  }
+
   /** The console port fired: take input, move waiting output, one event if an index moved. */
   onNotify(): void {
     this.pump();

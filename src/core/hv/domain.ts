@@ -9,6 +9,7 @@ import { INIT_EVENT_CHANNELS } from '../abi/xen2.js';
 import type { GuestMemory } from './memory.js';
 import { PortTable } from './ports.js';
 import type { PortOps } from './port_ops.js';
+import type { PortFaults } from './port_faults.js';
 import type { GrantTable } from './grant_table.js';
 
 
@@ -112,6 +113,8 @@ export class Domain {
   kernel: GuestKernel | null = null;
   /** Port signalled instead of VIRQ_DOM_EXC on suspend (XEN_DOMCTL_subscribe), 0 = none. */
   suspendEvtchn = 0;
+  /** Faults a scenario armed on this domain's ports (lost or late notifications); null when none, the usual case. */
+  portFaults: PortFaults | null = null;
 
   constructor(
     readonly domid: number,

@@ -60,6 +60,16 @@ export function setPortPending(d: Domain, vcpu: number, port: number): void {
   if (portUsable(d, port)) d.ops.setPending(d, d.vcpus[vcpu]!, port);
 }
 
+/**
+ * A notification reaching `port` of `d` (a send, a VIRQ, a PIRQ): set
+ * pending, unless a fault a scenario armed takes it (port_faults.ts).
+ */
+export function notifyPort(d: Domain, vcpu: number, port: number): void {
+  if (!portUsable(d, port)) return;
+  if (d.portFaults !== null && d.portFaults.intercept(d, vcpu, port)) return;
+  d.ops.setPending(d, d.vcpus[vcpu]!, port);
+}
+
 function lookup(hv: EvtchnHost, caller: Domain, domid: number): Domain | undefined {
   return domid === DOMID_SELF ? caller : hv.domain(domid);
 }
@@ -247,11 +257,11 @@ export function send(hv: EvtchnHost, d: Domain, port: number): number {
     case ECS_INTERDOMAIN: {
       const rd = hv.domain(ports.remoteDom[port]!)!;
       const rport = ports.remotePort[port]!;
-      setPortPending(rd, rd.ports.notifyVcpu[rport]!, rport);
+      notifyPort(rd, rd.ports.notifyVcpu[rport]!, rport);
       return 0;
     }
     case ECS_IPI:
-      setPortPending(d, ports.notifyVcpu[port]!, port);
+      notifyPort(d, ports.notifyVcpu[port]!, port);
       return 0;
     case ECS_UNBOUND:
       return 0; // dropped: bind_interdomain makes up for it
@@ -404,7 +414,7 @@ export function setPriority(hv: EvtchnHost, d: Domain, port: number, priority: n
 export function sendGuestVcpuVirq(hv: EvtchnHost, d: Domain, vcpu: number, virq: number): void {
   const port = d.vcpus[vcpu]!.virqToPort[virq]!;
   if (hv.trace.on) hv.trace.emit(TK.raise, d.domid, vcpu, port, RAISE_VIRQ, virq, 0);
-  if (port !== 0) setPortPending(d, vcpu, port);
+  if (port !== 0) notifyPort(d, vcpu, port);
 }
 
 /** send_guest_domain_virq: a global or per-domain VIRQ, bound on vCPU 0, delivered to its notify vCPU. */
@@ -412,7 +422,7 @@ export function sendGuestDomainVirq(hv: EvtchnHost, d: Domain, virq: number): vo
   const port = d.vcpus[0]!.virqToPort[virq]!;
   const vcpu = port === 0 ? 0 : d.ports.notifyVcpu[port]!;
   if (hv.trace.on) hv.trace.emit(TK.raise, d.domid, vcpu, port, RAISE_VIRQ, virq, 0);
-  if (port !== 0) setPortPending(d, vcpu, port);
+  if (port !== 0) notifyPort(d, vcpu, port);
 }
 
 /** send_global_virq: to the VIRQ's handler domain. */
@@ -426,7 +436,7 @@ export function sendGuestPirq(hv: EvtchnHost, d: Domain, pirq: number): number {
   const port = d.pirqToPort.get(pirq) ?? 0;
   const vcpu = port === 0 ? 0 : d.ports.notifyVcpu[port]!;
   if (hv.trace.on) hv.trace.emit(TK.raise, d.domid, vcpu, port, RAISE_PIRQ, pirq, 0);
-  if (port !== 0) setPortPending(d, vcpu, port);
+  if (port !== 0) notifyPort(d, vcpu, port);
   return port;
 }
 

@@ -28,7 +28,7 @@ import {
   VIRQ_TIMER,
 } from '../abi/xen2.js';
 import { RAISE_PIRQ, RAISE_VIRQ, TK } from '../sim/trace.js';
-import type { Domain } from './domain.js';
+import type { Domain, Vcpu } from './domain.js';
 import type { EventContext } from './upcall.js';
 
 /** A physical IRQ bound by guests (irq.c's irq_guest_action_t): who, and whether they share. */
@@ -292,7 +292,7 @@ export function sendXen2(hv: Xen2Host, d: Domain, localPort: number): number {
   const ports = d.ports;
   if (lport < 0 || lport >= ports.valid || ports.state[lport] !== ECS_INTERDOMAIN) return -EINVAL;
   const rd = hv.domain(ports.remoteDom[lport]!)!;
-  rd.ops.setPending(rd, rd.vcpus[0]!, ports.remotePort[lport]!);
+  notifyPortXen2(rd, rd.vcpus[0]!, ports.remotePort[lport]!);
   return 0;
 }
 
@@ -330,15 +330,21 @@ export function sendGuestVirqXen2(hv: Xen2Host, d: Domain, virq: number): void {
   const v = d.vcpus[0]!;
   const port = v.virqToPort[virq]!;
   if (hv.trace.on) hv.trace.emit(TK.raise, d.domid, 0, port, RAISE_VIRQ, virq, 0);
-  d.ops.setPending(d, v, port);
+  notifyPortXen2(d, v, port);
 }
 
 /** send_guest_pirq for one domain; a PIRQ it has not bound does not reach it (returns 0). */
 export function sendGuestPirqXen2(hv: Xen2Host, d: Domain, pirq: number): number {
   const port = d.pirqToPort.get(pirq) ?? 0;
   if (hv.trace.on) hv.trace.emit(TK.raise, d.domid, 0, port, RAISE_PIRQ, pirq, 0);
-  if (port !== 0) d.ops.setPending(d, d.vcpus[0]!, port);
+  if (port !== 0) notifyPortXen2(d, d.vcpus[0]!, port);
   return port;
+}
+
+/** evtchn_set_pending for a notification, unless a fault a scenario armed takes it (port_faults.ts). */
+function notifyPortXen2(d: Domain, v: Vcpu, port: number): void {
+  if (d.portFaults !== null && d.portFaults.intercept(d, v.id, port)) return;
+  d.ops.setPending(d, v, port);
 }
 
 /** A physical IRQ fired: every guest bound to it (irq.c's do_IRQ_guest), in bind order. */

@@ -426,6 +426,19 @@ export class Hypervisor {
     trace.flush();
   }
 
+  /**
+   * Delivers the next queued event if it is due at or before `t`, advancing
+   * the clock to it; false otherwise. Like runUntil (one event of it), it hands
+   * over only full trace chunks: the caller flushes the rest when it pauses.
+   */
+  stepUntil(t: number): boolean {
+    const q = this.queue;
+    if (q.size === 0 || q.peekTime() > t) return false;
+    this.dispatchNext();
+    if (this.trace.waiting.length !== 0) this.trace.flush();
+    return true;
+  }
+
   /** Delivers the next queued event, advancing the clock to it; false when nothing is queued. */
   step(): boolean {
     if (this.queue.size === 0) return false;

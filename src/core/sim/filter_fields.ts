@@ -10,7 +10,7 @@ import { ECS_NAMES, EVTCHNOP, EVTCHNSTAT_NAMES, VIRQS, virqByName } from '../abi
 import { GNTST_NAMES } from '../abi/grant.js';
 import * as xen2 from '../abi/xen2.js';
 import { XS_TYPE_COUNT, xsTypeName } from '../abi/xs_wire.js';
-import { BIT, DOMAIN_EVENTS, RING_OPS, TK } from './trace.js';
+import { BIT, DOMAIN_EVENTS, FAULT_EVENTS, FAULTS, RING_OPS, TK } from './trace.js';
 
 /** A completion item, and an entry of a field's name table. */
 export interface FilterItem {
@@ -82,6 +82,7 @@ const KIND_DOCS: Readonly<Record<keyof typeof TK, string>> = {
   ctrl_msg: "a control message on Xen 2.0's control interface",
   xs_msg: 'a xenstore request or reply',
   cons: 'console bytes',
+  fault: 'a fault a scenario injected: a notification dropped or delayed, a ring filled, a backend stalled',
 };
 const KINDS = textNames('record kind', items(Object.keys(TK).map((k) => [k, KIND_DOCS[k as keyof typeof TK]])), true);
 
@@ -135,7 +136,8 @@ const BIT_DOCS: Readonly<Record<keyof typeof BIT, string>> = {
 const BITS = textNames('shared-memory field', items(Object.keys(BIT).map((k) => [k, BIT_DOCS[k as keyof typeof BIT]])), true);
 
 const BY = textNames('writer', items([['xen', 'written by the hypervisor'], ['guest', 'written by the guest']]), true);
-const EVENTS = textNames('domain event', items(DOMAIN_EVENTS.map((e) => [e, 'domain lifecycle'])), true);
+const EVENTS = textNames('event', items([...DOMAIN_EVENTS.map((e) => [e, 'domain lifecycle'] as [string, string]), ...FAULT_EVENTS.map((e) => [e, 'what a fault did'] as [string, string])]), true);
+const FAULT_NAMES = textNames('fault', items(FAULTS.map((f) => [f, 'an injected fault'])), true);
 const DIRS = textNames(
   'direction',
   items([
@@ -315,7 +317,7 @@ const RECORD_FIELDS: readonly FieldSpec[] = [
   field('ring', 'text', 'ring: its name (vbd/51712 ...); ctrl_msg: tx or rx', { names: RINGS }),
   field('result', 'number', "ring: the step's result (notify 1/0, work, index)"),
   field('idx', 'any', 'ctrl_msg: slot index; cons: bytes so far; ring: indexes (idx.req_prod ...)', { members: RING_IDX }),
-  field('event', 'text', 'domain: what happened', { names: EVENTS }),
+  field('event', 'text', 'domain: what happened; fault: what the fault did (armed, dropped, delayed, delivered, filled, stalled, ignored, resumed)', { names: EVENTS }),
   field('reason', 'any', 'domain: shutdown reason (Xen 2.0 sched_shutdown: its code)', { names: REASONS }),
   field('name', 'text', 'domain: its name'),
   field('text', 'text', 'note, xs_msg payload, console bytes'),
@@ -330,7 +332,11 @@ const RECORD_FIELDS: readonly FieldSpec[] = [
   field('req_id', 'number', 'xs_msg: request id'),
   field('tx_id', 'number', 'xs_msg: transaction id'),
   field('len', 'number', 'xs_msg: payload length'),
-  field('count', 'number', 'cons: bytes moved'),
+  field('count', 'number', 'cons: bytes moved; fault: notifications still to hit, requests or bytes put in, events a stalled backend missed'),
+  field('fault', 'text', 'fault: which (drop_notify, delay_notify, fill_ring, stall)', { names: FAULT_NAMES }),
+  field('backend', 'text', 'fault: the stalled backend (console, xenstore, block, network, xend)'),
+  field('delay', 'number', 'fault: how late a delayed notification is, ns (or 1ms ...)', { duration: true }),
+  field('until', 'number', 'fault: when a stall ends, ns (or 1ms ...)', { duration: true }),
 ];
 
 /**

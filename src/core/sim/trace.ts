@@ -23,6 +23,7 @@ export const TK = {
   ctrl_msg: 10,
   xs_msg: 11,
   cons: 12,
+  fault: 13,
 } as const;
 export type TraceKindName = keyof typeof TK;
 const KIND_NAMES = Object.keys(TK) as TraceKindName[];
@@ -98,6 +99,29 @@ export function emitCtrlMsg(trace: Trace, dom: number, how: number, idx: number,
   trace.emit(TK.ctrl_msg, dom, -1, idx | 0, hdr, how, 0);
 }
 
+/**
+ * A `fault` record: a fault a scenario injected (x0: which), what happened
+ * (x1: its event), and a count (x2: deliveries still to hit, requests or
+ * bytes put in, events a stalled backend missed).
+ */
+export const FAULTS = ['drop_notify', 'delay_notify', 'fill_ring', 'stall'] as const;
+export type FaultName = (typeof FAULTS)[number];
+export const FAULT_EVENTS = ['armed', 'dropped', 'delayed', 'delivered', 'filled', 'stalled', 'ignored', 'resumed'] as const;
+export type FaultEventName = (typeof FAULT_EVENTS)[number];
+export const FAULT = Object.fromEntries(FAULTS.map((f, i) => [f, i])) as Record<FaultName, number>;
+export const FAULT_EVENT = Object.fromEntries(FAULT_EVENTS.map((f, i) => [f, i])) as Record<FaultEventName, number>;
+
+/** What a fault record may carry besides its numbers. */
+export interface FaultExtra {
+  /** delay_notify: how long a delivery is held, ns. */
+  delay?: number;
+  /** stall: the backend (console, xenstore, block, network, xend); fill_ring: the ring. */
+  backend?: string;
+  ring?: string;
+  /** stall: the virtual time it ends, ns. */
+  until?: number;
+}
+
 export const RING_OPS = ['init', 'push_requests', 'push_responses', 'final_check_for_requests', 'final_check_for_responses', 'consume_request', 'consume_response'] as const;
 export type RingOpName = (typeof RING_OPS)[number];
 
@@ -130,7 +154,8 @@ export type TraceRecord =
       subtype_name: string;
     }
   | { seq: number; t: number; kind: 'xs_msg'; dom: number; dir: 'req' | 'rsp'; type: number; type_name: string; req_id: number; tx_id: number; len: number; text: string }
-  | { seq: number; t: number; kind: 'cons'; dom: number; dir: 'out' | 'in'; count: number; idx: number; text: string };
+  | { seq: number; t: number; kind: 'cons'; dom: number; dir: 'out' | 'in'; count: number; idx: number; text: string }
+  | ({ seq: number; t: number; kind: 'fault'; dom: number; vcpu?: number; port?: number; fault: FaultName; event: FaultEventName; count: number } & FaultExtra);
 
 export const TRACE_CHUNK = 8192;
 
@@ -330,6 +355,10 @@ export function decodeRecord(c: TraceChunk, i: number): TraceRecord {
     }
     case 'cons':
       return { seq, t, kind: 'cons', dom, dir: vcpu === CONS_IN ? 'in' : 'out', count: x0, idx: port >>> 0, text: (extra as { text?: string } | undefined)?.text ?? '' };
+    case 'fault': {
+      const where = vcpu >= 0 && port >= 0 ? { vcpu, port } : vcpu >= 0 ? { vcpu } : port >= 0 ? { port } : {};
+      return { seq, t, kind: 'fault', dom, ...where, fault: FAULTS[x0] ?? 'stall', event: FAULT_EVENTS[x1] ?? 'armed', count: x2, ...(extra as FaultExtra | undefined) };
+    }
     default:
       return { seq, t, kind: 'note', dom, text: (extra as { text?: string } | undefined)?.text ?? '' };
   }

@@ -108,8 +108,34 @@ export class Xen2Dom0Kernel extends DefaultKernel {
     return this.xend.shutdown(domid, reason, onResponse);
   }
 
+  /**
+   * A fault for labs about back-pressure: xend stops serving domain `domid`'s
+   * control channel for `ns` of virtual time, as a descheduled xend would:
+   * the channel's notifications are ignored (its console output, its replies
+   * wait on the control rings), and when the time is up xend runs and takes
+   * what waits. Returns dom0's port it stalled, or why it cannot.
+   */
+  stallBackend(backend: string, domid: number, ns: number): number[] | string {
+    if (backend !== 'xend') return `dom0 runs xend on Xen 2.0: the console and every other message travel on the control channel, so stall backend: xend`;
+    const port = this.portOfDom.get(domid);
+    if (port === undefined) return `domain ${domid} has no control channel to xend (only kernel: plan9 guests have one)`;
+    this.stallPorts([port], ns, backend);
+    return [port];
+  }
+
   override onEvent(port: number, vcpu: number): void {
     super.onEvent(port, vcpu);
+    if (!this.stalled(port)) this.route(port);
+  }
+
+  /** A stalled backend runs again: its drivers, then its daemons, see the port. */
+  protected override resumePort(port: number, vcpu: number): void {
+    super.resumePort(port, vcpu);
+    this.route(port);
+  }
+
+  /** dom0's ends of guests' channels to the software serving them. */
+  private route(port: number): void {
     if (port === this.domExcPort) {
       // VirqClient.virqReceived injects 'xend.virq', which the event server
       // delivers from the reactor afterwards: reap runs once this batch of

@@ -417,8 +417,56 @@ export class Dom0Kernel extends DefaultKernel {
     return ret;
   }
 
+  /**
+   * A fault for labs about back-pressure: `backend` stops serving domain
+   * `domid` for `ns` of virtual time, as a backend process that is not
+   * scheduled (console: xenconsoled, xenstore: xenstored, block: blkback,
+   * network: netback). Its notifications are taken and ignored; when the time
+   * is up it runs and finds the work waiting on its rings. Returns dom0's
+   * ports it stalled, or why it cannot.
+   */
+  stallBackend(backend: string, domid: number, ns: number): number[] | string {
+    const ports: number[] = [];
+    const mine = (m: ReadonlyMap<number, number>): void => {
+      for (const [port, id] of m) if (id === domid) ports.push(port);
+    };
+    switch (backend) {
+      case 'console':
+        mine(this.consolePorts);
+        break;
+      case 'xenstore':
+        mine(this.storePorts);
+        break;
+      case 'block':
+        for (const b of this.blkbackInstances.values()) if (b.frontendId === domid && b.port !== 0) ports.push(b.port);
+        break;
+      case 'network':
+        for (const v of this.netbackVifs.values()) if (v.frontendId === domid && v.port !== 0) ports.push(v.port);
+        break;
+      default:
+        return `dom0 has no "${backend}" backend on this Xen (it has console, xenstore, block and network)`;
+    }
+    if (ports.length === 0) {
+      const split = backend === 'block' || backend === 'network';
+      return `domain ${domid} has no ${backend} channel to dom0${split ? ' yet: its device connects through xenstore (wait for it with until: { xenbus: { ..., state: Connected } })' : ''}`;
+    }
+    this.stallPorts(ports, ns, backend);
+    return ports;
+  }
+
   override onEvent(port: number, vcpu: number): void {
     super.onEvent(port, vcpu);
+    if (!this.stalled(port)) this.route(port);
+  }
+
+  /** A stalled backend runs again: its drivers, then its daemons, see the port. */
+  protected override resumePort(port: number, vcpu: number): void {
+    super.resumePort(port, vcpu);
+    this.route(port);
+  }
+
+  /** dom0's ends of guests' channels to the software serving them. */
+  private route(port: number): void {
     if (port === this.domExcPort) {
       // After this batch of notifications, so a dying guest's last console output is read first.
       this.hv.schedule(0, () => this.reap());
