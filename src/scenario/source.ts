@@ -17,6 +17,8 @@ export interface YScalar {
   /** Source offset of the node (its quote for a quoted scalar); -1 for an empty value. */
   readonly start: number;
   readonly value: unknown;
+  /** Written in quotes: its text starts one character after `start`. */
+  readonly quoted: boolean;
 }
 export interface YMap {
   readonly kind: 'map';
@@ -148,7 +150,7 @@ class TreeBuilder {
         const map: YMap = { kind: 'map', start: e.anchorStart >= 0 ? Math.min(e.anchorStart, e.start) : e.start, pairs: [] };
         const seen = new Set<string>();
         while (this.events[this.i]!.type !== EVENT_ID.POP) {
-          const key = this.node() ?? { kind: 'scalar', start: -1, value: null };
+          const key: YNode = this.node() ?? { kind: 'scalar', start: -1, value: null, quoted: false };
           const value = this.node();
           if (key.kind === 'scalar') {
             const k = keyText(key);
@@ -171,13 +173,13 @@ class TreeBuilder {
         const target = this.anchors.get(name);
         if (target === undefined) {
           this.problem(e.anchorStart, `unknown alias "*${name}": no "&${name}" before it`);
-          return { kind: 'scalar', start: e.anchorStart, value: null };
+          return { kind: 'scalar', start: e.anchorStart, value: null, quoted: false };
         }
         return target;
       }
       default:
         this.problem(this.nextOffset(), 'unexpected YAML structure');
-        return { kind: 'scalar', start: -1, value: null };
+        return { kind: 'scalar', start: -1, value: null, quoted: false };
     }
   }
 
@@ -199,7 +201,7 @@ class TreeBuilder {
       else if (tag === '!!null') value = null;
       else this.problem(e.tagStart, `unsupported tag ${tag} (scenarios use plain values; !!str, !!int, !!float, !!bool and !!null are understood)`);
     }
-    return { kind: 'scalar', start, value };
+    return { kind: 'scalar', start, value, quoted };
   }
 }
 
@@ -245,7 +247,7 @@ export class Cursor {
   posInText(offset: number): Pos {
     const p = this.pos();
     const n = this.node;
-    const quoted = isScalar(n) && (n.type === 'QUOTE_DOUBLE' || n.type === 'QUOTE_SINGLE');
+    const quoted = n?.kind === 'scalar' && n.quoted;
     return { line: p.line, col: p.col + offset + (quoted ? 1 : 0) };
   }
 

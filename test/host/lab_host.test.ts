@@ -95,11 +95,24 @@ describe('requests are checked strictly', () => {
 
   it('answers the requests later parts of the lab implement with "not available yet"', async () => {
     const h = host();
-    expect(UNIMPLEMENTED_REQUESTS).toEqual(['session.inspect', 'session.explain', 'exercises.list', 'exercises.open', 'exercises.check']);
-    const e = await failure(h.request('session.inspect', { domid: 1 }));
-    expect(e.code).toBe('internal');
-    expect(e.message).toMatch(/not available yet/);
+    expect(UNIMPLEMENTED_REQUESTS).toEqual(['exercises.list', 'exercises.open', 'exercises.check']);
     expect((await failure(h.request('exercises.list', {}))).message).toMatch(/Exercises .* not available yet/);
+  });
+
+  it('inspects a domain and explains a port of the open session from its real bits', async () => {
+    const h = host();
+    expect(await failure(h.request('session.inspect', { domid: 1 }))).toMatchObject({ code: 'no-session' });
+    await h.request('session.open', { file: 'plan9-boot.yaml', text: PLAN9, lang: 'yaml' });
+    for (let i = 0; i < 3; i++) await h.request('session.control', { action: 'step' });
+    const view = await h.request('session.inspect', { domid: 1 });
+    expect(view).toMatchObject({ domid: 1, name: 'plan9', layout: 'xen-2.0-x86_32', abi: '2l' });
+    expect(view.pages.map((p) => p.name)).toContain('shared_info');
+    // Plan 9's control channel is its port 1, bound to dom0's port 2 by xend before it booted.
+    expect(await h.request('session.portStatus', { domid: 1, port: 1 })).toMatchObject({ status: 'interdomain', detail: { dom: 0, port: 2 } });
+    const why = await h.request('session.explain', { domid: 1, port: 1 });
+    expect(why.steps.length).toBeGreaterThan(0);
+    expect(why.verdict).not.toBe('');
+    expect(await failure(h.request('session.inspect', { domid: 7 }))).toMatchObject({ code: 'not-found' });
   });
 });
 
@@ -175,8 +188,10 @@ describe('sessions', () => {
       ['ping', 'kernel'],
       ['pong', 'kernel'],
     ]);
-    const st = await h.request('session.control', { action: 'step' });
+    // Each unit is a step or one machine event: 200 of them play the whole ping-pong.
+    const st = await h.request('session.seek', { position: 200 });
     expect(st.failures).toBe(0);
+    expect(st.scriptDone).toBe(true);
     await ev.until(() => ev.console(2).includes('pong 5'));
   });
 
@@ -192,16 +207,25 @@ describe('sessions', () => {
   it('refuses console input to a destroyed domain with a clear message', async () => {
     const h = host();
     await h.request('session.open', { file: 'd.yaml', text: 'name: d\ndomains:\n  - name: dom0\n  - name: mini\n    kernel: minios\nsteps:\n  - run: 5ms\n  - destroy: mini\n', lang: 'yaml' });
-    await h.request('session.control', { action: 'step' });
+    expect((await h.request('session.seek', { position: 500 })).scriptDone).toBe(true);
     const e = await failure(h.request('session.type', { domid: 1, data: 'help\r' }));
     expect(e).toMatchObject({ code: 'input', message: 'mini (domain 1) has been destroyed: its console takes no more input' });
   });
 
-  it('stops a step that never ends, says why, and starts afresh on the next request', async () => {
+  it('stops a unit that never ends, says why, and starts afresh on the next request', async () => {
     const h = host({}, 1000);
     const ev = listen(h);
-    await h.request('session.open', { file: 'long.yaml', text: 'name: long\nxen: "2.0"\ndomains:\n  - name: dom0\n  - name: plan9\n    kernel: plan9\nsteps:\n  - run: 100000s\n', lang: 'yaml' });
-    const e = await failure(h.request('session.control', { action: 'step' }));
+    // A custom kernel that spins in its event handler: the sandbox would stop it after 2 s, the host's watchdog after 1 s.
+    const spin = [
+      "import { kernel, scenario } from 'xenlab';",
+      'const spin = kernel(\'spin\', { onEvent() { for (;;) {} } });',
+      "export default scenario({ name: 'spin', domains: [{ name: 'dom0' }, { name: 'guest', kernel: spin }],",
+      "  steps: [{ as: 'guest', op: 'bind_ipi', args: { vcpu: 0 }, save: { port: 'p' } }, { as: 'guest', op: 'send', args: { port: '$p' } }, { run: '1ms' }] });",
+    ].join('\n');
+    // Checking it first loads TypeScript's compiler and the sandbox in the worker (that can take a while).
+    expect((await h.request('session.validate', { file: 'spin.ts', text: spin, lang: 'typescript' })).problems).toEqual([]);
+    expect((await h.request('session.open', { file: 'spin.ts', text: spin, lang: 'typescript' })).ok).toBe(true);
+    const e = await failure(h.request('session.seek', { position: 10 }));
     expect(e.code).toBe('internal');
     expect(e.message).toMatch(/did not answer for 1 s .* was stopped; open the scenario again/);
     await ev.until(() => ev.got.some((x) => x.name === 'session.ended'));

@@ -137,8 +137,8 @@ const handlers: Handlers = {
     params: obj({ traceFrom: int(0, Number.MAX_SAFE_INTEGER) }),
     run: (p, cx) => (cx.worker.started ? cx.worker.request('sync', p) : { session: null, consoles: [], failures: [] }),
   },
-  'session.inspect': notYet('The shared-memory inspector (session.inspect)', obj({ domid: DOMID })),
-  'session.explain': notYet('Explain (session.explain)', obj({ domid: DOMID, port: PORT })),
+  'session.inspect': { params: obj({ domid: DOMID }), run: (p, cx) => cx.worker.request('inspect', p) },
+  'session.explain': { params: obj({ domid: DOMID, port: PORT }), run: (p, cx) => cx.worker.request('explain', p) },
 
   'files.read': { params: obj({ path: PATH }), run: (p, cx) => cx.files.read(p.path) },
   'files.write': {
@@ -178,7 +178,7 @@ const handlers: Handlers = {
 };
 
 /** Requests answered "not available yet", for the report and the docs. */
-export const UNIMPLEMENTED_REQUESTS: readonly RequestName[] = ['session.inspect', 'session.explain', 'exercises.list', 'exercises.open', 'exercises.check'];
+export const UNIMPLEMENTED_REQUESTS: readonly RequestName[] = ['exercises.list', 'exercises.open', 'exercises.check'];
 
 /** Checks `params` for request `name` and carries it out; every failure is a HostError. */
 export async function dispatch(name: unknown, params: unknown, cx: DispatchContext): Promise<unknown> {

@@ -62,6 +62,11 @@ export function summarize(r: TraceRecord, xen: XenVersion): string {
       return `xenstore ${r.dir} ${r.type_name}${r.text === '' ? '' : ` ${quoted(r.text)}`} (req ${r.req_id}, tx ${r.tx_id}, ${r.len} bytes)`;
     case 'cons':
       return `console ${r.dir}: ${r.count} byte${r.count === 1 ? '' : 's'} ${quoted(r.text)}`;
+    case 'fault': {
+      const where = [r.port === undefined ? '' : `port ${r.port}`, r.backend ?? '', r.ring ?? ''].filter((x) => x !== '').join(' ');
+      const extra = [r.delay === undefined ? '' : `by ${r.delay} ns`, r.until === undefined ? '' : `until t=${r.until}`].filter((x) => x !== '').join(', ');
+      return `fault ${r.fault} ${r.event}${where === '' ? '' : ` ${where}`} (${r.count})${extra === '' ? '' : ` ${extra}`}`;
+    }
   }
 }
 

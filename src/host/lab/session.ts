@@ -30,23 +30,22 @@ import type {
   Topology,
   TypeResult,
 } from '../../contract/session.js';
-import type { PortStatus } from '../../contract/inspect.js';
+import type { Explanation, InspectView, PortStatus } from '../../contract/inspect.js';
 import type { SaveResult } from '../../contract/files.js';
 import { toBase64 } from '../../contract/trace_batch.js';
 import { exportBatchesToFile, type ExportFormat } from '../export.js';
 import { compileScenario, type Compiled } from './compile.js';
 import { ConsoleTap, scenarioConsoles } from './console_tap.js';
-import { nextUnitTime, type Engine, type EngineConstructor, type ExecInput, type Unit } from './engine.js';
-// The one line to change when the scenario layer's Execution lands:
-//   import { Execution as ExecutionEngine } from '../../scenario/execution.js';
-import { LiveEngine as ExecutionEngine } from './live_engine.js';
+import { Execution } from '../../scenario/execution.js';
+import type { Engine, EngineConstructor, ExecInput, Unit } from './engine.js';
 import { checkSpeed, Pacer, TICK_BUDGET_MS } from './pacer.js';
 import { RecordPages } from './records.js';
 import { recordRow, type XenVersion } from './record_summary.js';
-import { portStatus, topology } from './topology.js';
+import { explainPort, inspectDomain, portStatus } from '../inspect/index.js';
+import { topology } from './topology.js';
 import { TRACE_KINDS, TraceLog } from './trace_log.js';
 
-const Engine_: EngineConstructor = ExecutionEngine;
+const Engine_: EngineConstructor = Execution;
 
 /** Where events go (the worker posts them to the host). */
 export interface SessionSink {
@@ -258,9 +257,17 @@ export class LabSession {
   }
 
   portStatus(domid: number, port: number): PortStatus {
-    const s = portStatus(this.engine.hv, domid, port);
-    if (s === undefined) throw new HostError('not-found', `there is no domain ${domid} now`);
-    return s;
+    return notFoundIfRange(() => portStatus(this.engine.hv, domid, port));
+  }
+
+  /** The domain's pages, bits and rings at this position (the shared-memory inspector). */
+  inspect(domid: number): InspectView {
+    return notFoundIfRange(() => inspectDomain(this.engine.hv, domid, this.engine.position, { trace: this.log }));
+  }
+
+  /** Why an event on the port was or was not delivered, from the bits now and the trace so far. */
+  explain(domid: number, port: number): Explanation {
+    return notFoundIfRange(() => explainPort(this.engine.hv, domid, port, this.log));
   }
 
   consoleText(domid: number): ConsoleChunk {
@@ -279,6 +286,7 @@ export class LabSession {
     for (const inp of this.engine.inputs()) {
       if (inp.position > this.engine.position) break;
       if (inp.t > live.now) live.advance(inp.t - live.now);
+      if (inp.kind !== 'type') continue;
       try {
         live.type(inp.domid, inp.bytes);
       } catch (e) {
@@ -350,7 +358,7 @@ export class LabSession {
       behind = done < order.units;
     } else if (order.kind === 'until') {
       const e = this.engine;
-      while (this.state === 'running' && nextUnitTime(e) <= order.t) {
+      while (this.state === 'running' && e.nextUnitTime() <= order.t) {
         if (!this.takeUnit()) break;
         if (wallMs() > deadline) {
           behind = true;
@@ -513,4 +521,14 @@ export class LabSession {
 
 function show(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** The inspector's functions refuse an unknown domain or port with a RangeError: for the UI, 'not-found'. */
+function notFoundIfRange<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (e) {
+    if (e instanceof RangeError) throw new HostError('not-found', e.message);
+    throw e;
+  }
 }

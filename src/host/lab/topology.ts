@@ -14,7 +14,6 @@ import { eventPage } from '../../core/hv/event_fifo.js';
 import type { Hypervisor } from '../../core/hv/hypervisor.js';
 import type { Scenario } from '../../scenario/model.js';
 import type { DomainState, Topology, TopologyDomain, TopologyPort } from '../../contract/session.js';
-import type { PortStatus } from '../../contract/inspect.js';
 import { virqName } from './record_summary.js';
 
 /** A port's pending and mask bits as the guest's shared memory holds them (FIFO: its event word, if it has one). */
@@ -102,28 +101,4 @@ export function topology(hv: Hypervisor, sc: Scenario, kernels: ReadonlyMap<stri
   }
   domains.sort((a, b) => a.domid - b.domid);
   return { position, domains };
-}
-
-/** EVTCHNOP_status for (domid, port), plus the bits; undefined when there is no such domain. */
-export function portStatus(hv: Hypervisor, domid: number, port: number): PortStatus | undefined {
-  const d = hv.domain(domid);
-  if (d === undefined) return undefined;
-  const t = d.ports;
-  const valid = port >= 0 && port < t.valid;
-  const state = valid ? t.state[port]! : ECS_FREE;
-  const status = state === ECS_FREE || ECS_NAMES[state] === 'reserved' ? 'closed' : ECS_NAMES[state]!;
-  const detail: Record<string, number> = {};
-  if (state === ECS_UNBOUND) detail.dom = t.remoteDom[port]!;
-  else if (state === ECS_INTERDOMAIN) {
-    detail.dom = t.remoteDom[port]!;
-    detail.port = t.remotePort[port]!;
-  } else if (state === ECS_VIRQ) detail.virq = t.remotePort[port]!;
-  else if (state === ECS_PIRQ) detail.pirq = t.remotePort[port]!;
-  const bits = valid ? portBits(d, port) : { pending: false, masked: true, linked: false };
-  const out: PortStatus = { domid, port, status, vcpu: valid ? t.notifyVcpu[port]! : 0, pending: bits.pending, masked: bits.masked, detail };
-  if (d.ops.name === 'fifo') {
-    out.priority = valid ? t.priority[port]! : 7;
-    out.linked = bits.linked;
-  }
-  return out;
 }

@@ -6,7 +6,7 @@
  */
 import type { HostErrorData } from '../../contract/api.js';
 import type { SaveResult } from '../../contract/files.js';
-import type { PortStatus } from '../../contract/inspect.js';
+import type { Explanation, InspectView, PortStatus } from '../../contract/inspect.js';
 import type { ConsoleChunk, ControlAction, OpenResult, Problem, RecordsPage, ScenarioLang, SessionStatus, SessionSync, Speed, Topology, TypeResult } from '../../contract/session.js';
 
 export interface WorkerOps {
@@ -21,6 +21,8 @@ export interface WorkerOps {
   record: { params: { seq: number }; result: { record: Record<string, unknown> } };
   topology: { params: Record<string, never>; result: Topology };
   portStatus: { params: { domid: number; port: number }; result: PortStatus };
+  inspect: { params: { domid: number }; result: InspectView };
+  explain: { params: { domid: number; port: number }; result: Explanation };
   consoleText: { params: { domid: number }; result: ConsoleChunk };
   recordingJson: { params: Record<string, never>; result: { json: string } };
   exportTrace: { params: { path: string; format: 'jsonl' | 'chrome-trace' }; result: SaveResult };
