@@ -12,9 +12,12 @@ import { isTypeScriptScenario } from '../host/ts_scenario.js';
 import { formatProblem } from '../scenario/errors.js';
 import { startLive, type LiveSession } from '../scenario/live.js';
 import { Recorder } from '../scenario/recording.js';
-import { runScenario, type RunResult } from '../scenario/runner.js';
+import { Execution } from '../scenario/execution.js';
+import type { Scenario } from '../scenario/model.js';
+import type { RunResult } from '../scenario/runner.js';
 import { loadScenario } from '../scenario/stepform.js';
 import { readScenario, scenarioRunOptions, UsageError, withTypeScript } from './common.js';
+import { Progress } from './progress.js';
 
 export const RUN_HELP = `xenlab run FILE [options]
 
@@ -96,7 +99,7 @@ export function runCommand(args: string[]): number | Promise<number> {
         recorder?.attach(hv.trace); // the recording goes on through a live session
       },
     };
-    if (consoleBase === undefined) result = runScenario(scenario, opts);
+    if (consoleBase === undefined) result = runWithProgress(scenario, opts);
     else result = (live = startLive(scenario, opts)).result;
     untrace?.(); // a live session's trace is not recorded
     writer?.commit();
@@ -214,4 +217,22 @@ function fmtTime(ns: number): string {
   if (ns % 1e6 === 0) return `${ns / 1e6}ms`;
   if (ns % 1e3 === 0) return `${ns / 1e3}us`;
   return `${ns}ns`;
+}
+
+/** runScenario, with a progress bar on a terminal for runs long enough to want one. */
+function runWithProgress(scenario: Scenario, opts: ConstructorParameters<typeof Execution>[1]): RunResult {
+  const exec = new Execution(scenario, opts);
+  const progress = new Progress(process.stderr, basename(scenario.file));
+  const steps = scenario.steps.length;
+  let units = 0;
+  try {
+    while (!exec.scriptDone) {
+      exec.next();
+      if ((++units & 1023) === 0) progress.update(exec.stepIndex, steps, `step ${exec.stepIndex}/${steps}, t = ${(exec.now / 1e9).toFixed(6)} s`);
+    }
+    exec.hv.trace.flush();
+  } finally {
+    progress.done();
+  }
+  return exec.result();
 }
