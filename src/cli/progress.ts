@@ -36,7 +36,7 @@ export class Progress {
     if (now - this.start < SHOW_AFTER_MS || now - this.last < REDRAW_MS) return;
     this.last = now;
     this.shown = true;
-    this.out.write(`\r${progressLine(this.label, done, total, detail, this.out.columns ?? 80)}\x1b[K`);
+    this.out.write(`\r${progressLine(this.label, done, total, detail, this.out.columns !== undefined && this.out.columns > 0 ? this.out.columns : 80)}\x1b[K`);
   }
 
   /** Clears the bar (if it was drawn). */
