@@ -1,7 +1,7 @@
 /**
  * XenLab benchmarks: `npm run bench` prints a fixed-width table,
  * `npm run bench -- --json` prints the same rows as JSON.
- * `--only=hot|trace|domains|ports|console|rings|boot|replay|load|filter|inspect` runs one group (for profiling).
+ * `--only=hot|trace|domains|ports|console|rings|boot|replay|seek|load|filter|inspect` runs one group (for profiling).
  *
  * Every event counted below is a guest handler call (Guest.onEvent), read back
  * from the kernels' delivery counters after the timed loop and checked against
@@ -25,6 +25,7 @@ import { benchInspect } from './inspect.js';
 import { benchLoad } from './load.js';
 import { benchFilter } from './filter.js';
 import { benchReplay } from './replay.js';
+import { benchSeek } from './seek.js';
 import { benchRings } from './rings.js';
 
 interface Row {
@@ -470,7 +471,7 @@ function printTable(): void {
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const t0 = nowNs();
   if (ONLY === undefined || ONLY === 'hot') benchHot(false);
   if (ONLY === undefined || ONLY === 'trace') benchHot(true);
@@ -483,6 +484,7 @@ function main(): void {
   if (ONLY === undefined || ONLY === 'rings') benchRings(rows); // xenstore and console rings (bench/rings.ts)
   if (ONLY === undefined || ONLY === 'boot') benchBoot(rows); // 1,000 guests booting at once (bench/boot.ts)
   if (ONLY === undefined || ONLY === 'replay') benchReplay(rows); // 1M-record replay with hash check, chrome-trace export (bench/replay.ts)
+  if (ONLY === undefined || ONLY === 'seek') await benchSeek(rows); // the lab session seeking in a 1M-record run (bench/seek.ts)
   if (ONLY === undefined || ONLY === 'load') benchLoad(rows); // a 10,000-step scenario parsed and checked (bench/load.ts)
   if (ONLY === undefined || ONLY === 'filter') benchFilter(rows); // trace filters over 1M decoded records (bench/filter.ts)
   if (ONLY === undefined || ONLY === 'inspect') benchInspect(rows); // the inspector and explain on large domains (bench/inspect.ts)
@@ -495,4 +497,4 @@ function main(): void {
   }
 }
 
-main();
+await main();

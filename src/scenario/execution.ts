@@ -54,6 +54,8 @@ export type ExecInput =
 export interface ExecutionOptions extends RunOptions {
   /** Inputs of an earlier execution of the same scenario and seed, re-applied as `position` reaches each one's. */
   inputs?: readonly ExecInput[];
+  /** Called after each unit (and once at position 0), inputs due there applied: a host notes what the position holds. */
+  onUnit?: (position: number) => void;
 }
 
 // The phase of the step in progress.
@@ -107,6 +109,7 @@ export class Execution {
   private readonly replaying: readonly ExecInput[];
   private replayAt = 0;
   private readonly problems: string[] = [];
+  private readonly onUnit: ((position: number) => void) | undefined;
 
   constructor(
     readonly sc: Scenario,
@@ -119,6 +122,8 @@ export class Execution {
     if (this.steps.length === 0) this.runner.checkFinal();
     this.applyInputs();
     this.hv.trace.flush();
+    this.onUnit = opts.onUnit;
+    this.onUnit?.(0);
   }
 
   /** Units taken so far (idle units not counted). */
@@ -238,6 +243,7 @@ export class Execution {
     if (did !== NONE) {
       this.units++;
       this.applyInputs();
+      this.onUnit?.(this.units);
     }
     return did;
   }

@@ -26,54 +26,57 @@ export const MAX_WAITING = 16;
  * whatever its reader needs to point back at its cause (a seq, a slice).
  */
 export class PendingNotifications<T> {
-  private readonly byPort = new Map<number, T[]>();
+  /** By receiving domain, then port: an upcall looks only at its own domain's. */
+  private readonly byDom = new Map<number, Map<number, T[]>>();
 
   /** Queues `from` on (dom, port); set again without a handler in between, only the latest MAX_WAITING are kept. */
   add(dom: number, port: number, from: T): void {
-    const key = portKey(dom, port);
-    let w = this.byPort.get(key);
-    if (w === undefined) this.byPort.set(key, (w = []));
+    let ports = this.byDom.get(dom);
+    if (ports === undefined) this.byDom.set(dom, (ports = new Map<number, T[]>()));
+    let w = ports.get(port);
+    if (w === undefined) ports.set(port, (w = []));
     else if (w.length >= MAX_WAITING) w.shift();
     w.push(from);
   }
 
   /** What waits on (dom, port), oldest first, removed; undefined when nothing does. */
   take(dom: number, port: number): T[] | undefined {
-    const key = portKey(dom, port);
-    const w = this.byPort.get(key);
-    if (w !== undefined) this.byPort.delete(key);
+    const ports = this.byDom.get(dom);
+    const w = ports?.get(port);
+    if (w !== undefined) ports!.delete(port);
     return w;
   }
 
   /** The oldest notification waiting anywhere in `dom` (left in place). */
   oldestIn(dom: number, order: (x: T) => number): T | undefined {
+    const ports = this.byDom.get(dom);
+    if (ports === undefined) return undefined;
     let best: T | undefined;
-    for (const [key, w] of this.byPort) {
-      if (domOf(key) !== dom || w.length === 0) continue;
+    for (const w of ports.values()) {
+      if (w.length === 0) continue;
       if (best === undefined || order(w[0]!) < order(best)) best = w[0];
     }
     return best;
   }
 
   dropPort(dom: number, port: number): void {
-    this.byPort.delete(portKey(dom, port));
+    this.byDom.get(dom)?.delete(port);
   }
 
   dropDomain(dom: number): void {
-    for (const key of [...this.byPort.keys()]) if (domOf(key) === dom) this.byPort.delete(key);
+    this.byDom.delete(dom);
   }
 
   clear(): void {
-    this.byPort.clear();
+    this.byDom.clear();
   }
-}
 
-function portKey(dom: number, port: number): number {
-  return dom * 2 ** 20 + (port & 0xfffff);
-}
-
-function domOf(key: number): number {
-  return Math.floor(key / 2 ** 20);
+  /** A copy that goes on independently (the queues' items are shared, so keep them immutable). */
+  copy(): PendingNotifications<T> {
+    const c = new PendingNotifications<T>();
+    for (const [dom, ports] of this.byDom) c.byDom.set(dom, new Map([...ports].map(([port, w]) => [port, [...w]])));
+    return c;
+  }
 }
 
 const K_HYPERCALL = TK.hypercall;
@@ -90,12 +93,22 @@ const D_DESTROY = DOMAIN_EVENTS.indexOf('destroy');
 
 /** Gives each record, in order, the seq of the record it follows from (-1: none). */
 export class TraceCauses {
-  private readonly waiting = new PendingNotifications<number>();
+  private waiting = new PendingNotifications<number>();
   private lastT = -Infinity;
   /** The open hypercall or raise (its seq), or -1. */
   private leaf = -1;
   /** (dom, vcpu) pairs inside an upcall: the guest's iret closes what is open. */
-  private readonly inUpcall = new Set<number>();
+  private inUpcall = new Set<number>();
+
+  /** The rule as it stands, to go on from later (a host that seeks back restores one). */
+  copy(): TraceCauses {
+    const c = new TraceCauses();
+    c.waiting = this.waiting.copy();
+    c.lastT = this.lastT;
+    c.leaf = this.leaf;
+    c.inUpcall = new Set(this.inUpcall);
+    return c;
+  }
 
   /** The cause of record i of chunk c; call once per record, in seq order. */
   next(c: TraceChunk, i: number): number {

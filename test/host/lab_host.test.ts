@@ -33,9 +33,9 @@ afterEach(async () => {
   await Promise.all(hosts.splice(0).map((h) => h.close()));
 });
 
-function host(over: Partial<LabHostOptions> = {}, stallMs?: number): LabHost {
+function host(over: Partial<LabHostOptions> = {}, stallMs?: number, sandboxTimeMs?: number): LabHost {
   const opts: LabHostOptions = { mode: 'web', version: '0.0.0-test', roots: [{ name: 'work', path: root }], dataDir: join(dir, 'data'), ...over };
-  const h = stallMs === undefined ? createLabHost(opts) : createLabHostWith(opts, { stallMs });
+  const h = stallMs === undefined ? createLabHost(opts) : createLabHostWith(opts, { stallMs, ...(sandboxTimeMs === undefined ? {} : { sandboxTimeMs }) });
   hosts.push(h);
   return h;
 }
@@ -213,9 +213,10 @@ describe('sessions', () => {
   });
 
   it('stops a unit that never ends, says why, and starts afresh on the next request', async () => {
-    const h = host({}, 1000);
+    // A custom kernel that spins in its event handler: its sandbox would stop it after 60 s, the
+    // host's watchdog after 8 s (long enough for the worker to load TypeScript on a busy machine).
+    const h = host({}, 8000, 60_000);
     const ev = listen(h);
-    // A custom kernel that spins in its event handler: the sandbox would stop it after 2 s, the host's watchdog after 1 s.
     const spin = [
       "import { kernel, scenario } from 'xenlab';",
       'const spin = kernel(\'spin\', { onEvent() { for (;;) {} } });',
@@ -227,12 +228,12 @@ describe('sessions', () => {
     expect((await h.request('session.open', { file: 'spin.ts', text: spin, lang: 'typescript' })).ok).toBe(true);
     const e = await failure(h.request('session.seek', { position: 10 }));
     expect(e.code).toBe('internal');
-    expect(e.message).toMatch(/did not answer for 1 s .* was stopped; open the scenario again/);
+    expect(e.message).toMatch(/did not answer for 8 s .* was stopped; open the scenario again/);
     await ev.until(() => ev.got.some((x) => x.name === 'session.ended'));
     expect(await failure(h.request('session.control', { action: 'step' }))).toMatchObject({ code: 'no-session' });
     const again = await h.request('session.open', { file: 'a.yaml', text: PLAN9, lang: 'yaml' });
     expect(again.ok).toBe(true);
-  }, 20_000);
+  }, 60_000);
 
   it('saves a recording and opens it again as a replay; exports the trace', async () => {
     const h = host();

@@ -128,6 +128,24 @@ describe('a lab session', () => {
     expect(b).toEqual(a);
   });
 
+  it.each(['bind-interdomain.yaml', 'final-expect.yaml', 'minios-console.yaml'])(
+    '%s: going back and forth gives the records, causes and consoles a session taken straight there has',
+    async (file) => {
+      const text = readFileSync(join(SCENARIOS, file), 'utf8');
+      const a = await open(text, file);
+      a.s.seek(300);
+      a.s.seek(120);
+      a.s.seek(57);
+      a.s.seek(300);
+      const b = await open(text, file);
+      b.s.seek(300);
+      expect(a.s.status().records).toBe(b.s.status().records);
+      expect(a.sink.trace()).toEqual(b.sink.trace());
+      for (const c of a.s.info().consoles) expect(a.sink.console(c.domid), c.name).toBe(b.sink.console(c.domid));
+      expect(a.s.status().failures).toBe(b.s.status().failures);
+    },
+  );
+
   it("gives handler records the seq of the send or raise that made their port pending", async () => {
     const { s, sink } = await open(PLAN9_WAITS);
     s.seek(60);

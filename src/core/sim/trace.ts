@@ -207,6 +207,21 @@ export class Trace {
     return this.chunk.firstSeq + this.chunk.length;
   }
 
+  /**
+   * Continues the trace inside `chunk` after its first `length` records, as if
+   * this machine had written them: the same run executed again with recording
+   * off up to here (a host seeking back) picks up the records it already holds.
+   * Records after `length` in that chunk are dropped.
+   */
+  resumeInto(chunk: TraceChunk, length: number): void {
+    if (length < 0 || length > chunk.length) throw new RangeError(`resumeInto: the chunk holds ${chunk.length} records, asked to keep ${length}`);
+    chunk.length = length;
+    if (chunk.extra.length > length) chunk.extra.length = length;
+    this.chunk = chunk;
+    this.waiting.length = 0;
+    this.delivered = length;
+  }
+
   subscribe(fn: TraceSubscriber): () => void {
     this.subscribers.push(fn);
     this.on = true;

@@ -29,13 +29,20 @@ export type CompileResult = { ok: true; compiled: Compiled } | { ok: false; prob
 
 export const SANDBOX_LIMITS: SandboxLimits = { timeLimitMs: 2000, memoryLimitBytes: 64 * 2 ** 20 };
 
+let sandboxLimits: SandboxLimits = SANDBOX_LIMITS;
+
+/** The worker's sandbox time per entry (the host may set it: WorkerClientOptions.sandboxTimeMs). */
+export function setSandboxTimeLimit(ms: number | undefined): void {
+  sandboxLimits = ms === undefined ? SANDBOX_LIMITS : { ...SANDBOX_LIMITS, timeLimitMs: ms };
+}
+
 export async function compileScenario(file: string, text: string, lang: ScenarioLang): Promise<CompileResult> {
   try {
     if (lang === 'yaml') {
       const scenario = loadScenario(file, text);
       return { ok: true, compiled: { file, text, lang, scenario, customKernels: new Map(), kernels: () => undefined, dispose: () => {} } };
     }
-    const ts = await TsScenario.load(file, text, SANDBOX_LIMITS);
+    const ts = await TsScenario.load(file, text, sandboxLimits);
     return {
       ok: true,
       compiled: { file, text, lang, scenario: ts.scenario, customKernels: ts.customKernels, kernels: () => ts.kernels(), dispose: () => ts.dispose() },

@@ -85,6 +85,8 @@ export class LabSession {
   private lastTopologyMs = -Infinity;
   private notice: string | undefined;
   private samples: { wall: number; position: number; records: number }[] = [];
+  /** The trace's length after each unit: recordsAt[p] is how many records there were at position p. */
+  private recordsAt = new Float64Array(1024);
   private lastStatusKey = '';
   private closed = false;
   readonly xen: XenVersion;
@@ -122,6 +124,7 @@ export class LabSession {
     for (const inp of rec.inputs) {
       if (inp.t > e.now) e.runUntilTime(inp.t);
       if (inp.kind === 'type') e.type(inp.domid, inp.bytes);
+      s.noteRecords(e.hv, e.position);
       s.tap.poll();
     }
     s.tap.poll();
@@ -239,6 +242,8 @@ export class LabSession {
     if (later) this.rebuildAt(this.engine.position, this.engine.inputs().filter((i) => i.position <= this.engine.position));
     const r = this.engine.type(domid, utf8(data));
     if (!r.ok) throw new HostError('input', r.message);
+    // The input's records belong to this position too (a replay applies it right after the unit).
+    this.noteRecords(this.engine.hv, this.engine.position);
     this.tap.poll();
     this.flush(true);
     return { accepted: r.accepted };
@@ -365,7 +370,10 @@ export class LabSession {
           break;
         }
       }
-      if (!behind && this.state === 'running' && e.now < order.t) this.guard(() => e.runUntilTime(order.t));
+      if (!behind && this.state === 'running' && e.now < order.t) {
+        this.guard(() => e.runUntilTime(order.t));
+        this.noteRecords(e.hv, e.position);
+      }
     } else this.takeUnits(Infinity, deadline);
     if (behind) this.pacer.anchor(wallMs(), this.engine.position, this.engine.now);
     if (this.state === 'running') this.schedule(this.pacer.delay());
@@ -410,6 +418,21 @@ export class LabSession {
     return true;
   }
 
+  /**
+   * Remembers the trace's length at position `p` (a later step back resumes
+   * the trace there). Only while the trace records: a quick rebuild runs
+   * with it off over positions whose lengths are known already.
+   */
+  private noteRecords(hv: Engine['hv'], p: number): void {
+    if (!hv.trace.on) return;
+    if (p >= this.recordsAt.length) {
+      const a = new Float64Array(Math.max(p + 1, this.recordsAt.length * 2));
+      a.set(this.recordsAt);
+      this.recordsAt = a;
+    }
+    this.recordsAt[p] = hv.trace.count;
+  }
+
   /** Runs engine work; an exception (a custom kernel's, say) pauses the session with the message instead of killing it. */
   private guard(work: () => void): void {
     try {
@@ -441,14 +464,65 @@ export class LabSession {
   /** A fresh engine with `inputs`, taken to `position`; the stream continues from what the UI already has. */
   private rebuildAt(position: number, inputs: readonly ExecInput[]): void {
     const streamed = this.log.streamed;
-    this.build(inputs);
-    this.takeUnits(position);
-    this.log.continueStream(streamed);
+    if (!this.rebuildQuickly(position, inputs)) {
+      this.build(inputs);
+      this.takeUnits(position);
+      this.log.continueStream(streamed);
+    }
     // Failures found after this position are gone from the UI (it keeps those at or before status.position).
     this.failuresSent = this.failures().length;
     this.failureLog = this.failureLog.filter((f) => f.position <= position).slice(0, this.failuresSent);
     for (const c of this.tap.resetChunks()) this.sink.event('session.console', c);
     this.sendAll();
+  }
+
+  /**
+   * rebuildAt for a position this session has already been at: the records
+   * up to it are the ones the log holds (the machine is deterministic), so
+   * the engine runs there with recording off — no records made, no causes
+   * worked out — and its trace then resumes inside the log. Not when
+   * something else reads the trace from the start (a scenario's final
+   * expect counting records): false, and nothing changed.
+   */
+  private rebuildQuickly(position: number, inputs: readonly ExecInput[]): boolean {
+    if (position > this.engine.position) return false;
+    const c = this.compiled;
+    const tap = new ConsoleTap(scenarioConsoles(c.scenario, new Set(c.customKernels.keys())));
+    const kernels = c.kernels();
+    let machine: Engine['hv'] | undefined;
+    const engine = new Engine_(c.scenario, {
+      seed: this.seed,
+      inputs,
+      onMachine: (hv) => {
+        machine = hv;
+        tap.attach(hv);
+      },
+      onUnit: (p) => this.noteRecords(machine!, p),
+      onConsole: tap.guestOutput,
+      ...(kernels === undefined ? {} : { kernels }),
+    });
+    if (engine.hv.trace.on) return false;
+    this.engine = engine;
+    this.tap = tap;
+    let lastBeat = wallMs();
+    while (engine.position < position) {
+      let u: Unit | undefined;
+      this.guard(() => {
+        u = engine.next();
+      });
+      if (u === undefined || u.kind === 'idle') break;
+      tap.poll();
+      if ((engine.position & 1023) === 0 && wallMs() - lastBeat > 200) {
+        this.sink.busy();
+        lastBeat = wallMs();
+      }
+    }
+    this.log.truncate(this.recordsAt[engine.position]!);
+    const { chunk, length } = this.log.resumePoint();
+    engine.hv.trace.resumeInto(chunk, length);
+    engine.hv.trace.subscribe(this.log.subscriber);
+    this.pages = new RecordPages(this.log, c.scenario.xen);
+    return true;
   }
 
   private build(inputs: readonly ExecInput[]): void {
@@ -457,13 +531,16 @@ export class LabSession {
     this.pages = new RecordPages(this.log, c.scenario.xen);
     this.tap = new ConsoleTap(scenarioConsoles(c.scenario, new Set(c.customKernels.keys())));
     const kernels = c.kernels();
+    let machine: Engine['hv'] | undefined;
     this.engine = new Engine_(c.scenario, {
       seed: this.seed,
       inputs,
       onMachine: (hv) => {
+        machine = hv;
         hv.trace.subscribe(this.log.subscriber);
         this.tap.attach(hv);
       },
+      onUnit: (p) => this.noteRecords(machine!, p),
       onConsole: this.tap.guestOutput,
       ...(kernels === undefined ? {} : { kernels }),
     });

@@ -4,7 +4,7 @@
  * the stream to the UI has got. Batches for the UI are the packed columns of
  * contract/trace_batch.ts.
  */
-import { decodeRecord, TRACE_CHUNK, TK, type TraceBatch, type TraceChunk, type TraceRecord } from '../../core/sim/trace.js';
+import { decodeRecord, TRACE_CHUNK, TK, TraceChunk, type TraceBatch, type TraceRecord } from '../../core/sim/trace.js';
 import { TraceCauses } from '../../scenario/trace_cause.js';
 import { packTraceColumns, toBase64, type TraceColumns } from '../../contract/trace_batch.js';
 import type { TraceBatchMessage } from '../../contract/session.js';
@@ -12,10 +12,15 @@ import type { TraceBatchMessage } from '../../contract/session.js';
 /** Record kinds by number, as TraceBatchMessage.kind indexes them (SessionInfo.traceKinds). */
 export const TRACE_KINDS: readonly string[] = Object.keys(TK);
 
+/** Records between copies of the cause rule's state kept for truncation. */
+const RULE_COPY_EVERY = 1 << 16;
+
 export class TraceLog {
   private readonly chunks: TraceChunk[] = [];
   private readonly causes: Int32Array[] = [];
-  private readonly rule = new TraceCauses();
+  private rule = new TraceCauses();
+  /** The rule as it stood before record `seq`, every RULE_COPY_EVERY records: truncate() goes on from one. */
+  private readonly ruleCopies: { seq: number; rule: TraceCauses }[] = [{ seq: 0, rule: new TraceCauses() }];
   /** Records kept so far (seq 0 .. count-1). */
   count = 0;
   /** Records handed to the stream so far. */
@@ -35,11 +40,40 @@ export class TraceLog {
     }
     const causes = this.causes[k]!;
     for (let i = b.start; i < b.end; i++) {
+      if (((c.firstSeq + i) & (RULE_COPY_EVERY - 1)) === 0 && c.firstSeq + i > 0) this.ruleCopies.push({ seq: c.firstSeq + i, rule: this.rule.copy() });
       causes[i] = this.rule.next(c, i);
       this.kindsSeen |= 1 << c.kind[i]!;
     }
     this.count = c.firstSeq + b.end;
   };
+
+  /**
+   * Keeps only records 0 .. count-1: the machine was executed again to a
+   * position whose trace ends there (records before it are the same: the
+   * machine is deterministic), and goes on from resumePoint(). The stream
+   * tells the UI to drop what it holds beyond.
+   */
+  truncate(count: number): void {
+    if (count > this.count) throw new RangeError(`truncate: the log holds ${this.count} records, asked to keep ${count}`);
+    const streamed = this.streamed;
+    this.count = count;
+    this.chunks.length = this.causes.length = Math.ceil(count / TRACE_CHUNK);
+    this.continueStream(streamed);
+    while (this.ruleCopies.length > 1 && this.ruleCopies.at(-1)!.seq > count) this.ruleCopies.pop();
+    const from = this.ruleCopies.at(-1)!;
+    this.rule = from.rule.copy();
+    for (let seq = from.seq; seq < count; seq++) {
+      const c = this.chunks[Math.floor(seq / TRACE_CHUNK)]!;
+      this.rule.next(c, seq - c.firstSeq);
+    }
+  }
+
+  /** Where a machine resuming this log writes its next record (Trace.resumeInto): the last chunk, or a new one. */
+  resumePoint(): { chunk: TraceChunk; length: number } {
+    if (this.count % TRACE_CHUNK === 0) return { chunk: new TraceChunk(this.count), length: 0 };
+    const c = this.chunks[Math.floor(this.count / TRACE_CHUNK)]!;
+    return { chunk: c, length: this.count - c.firstSeq };
+  }
 
   /**
    * This log replaces one whose stream had reached `streamedBefore` (the

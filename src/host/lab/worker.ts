@@ -5,14 +5,16 @@
  * terminate it if it stops answering. Built to dist/host/lab_worker.mjs
  * (npm run build:host) and found by worker_file.ts.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { HostError } from '../../contract/api.js';
 import { ScenarioInputError } from '../../scenario/errors.js';
 import type { OpenResult } from '../../contract/session.js';
 import { FileError } from '../files.js';
-import { compileScenario } from './compile.js';
+import { compileScenario, setSandboxTimeLimit } from './compile.js';
 import { LabSession, type SessionSink } from './session.js';
 import type { FromWorker, ToWorker, WorkerOps } from './worker_protocol.js';
+
+setSandboxTimeLimit((workerData as { sandboxTimeMs?: number } | null)?.sandboxTimeMs);
 
 const port = parentPort;
 if (port === null) throw new Error('worker.ts runs as a worker thread (node:worker_threads)');

@@ -21,6 +21,8 @@ export interface WorkerClientOptions {
   maxHeapMb?: number;
   /** The worker's script (default: labWorkerFile()). */
   file?: string;
+  /** How long one entry into a TypeScript scenario's sandbox may run, ms (default 2000). */
+  sandboxTimeMs?: number;
 }
 
 export const DEFAULT_STALL_MS = 10_000;
@@ -93,6 +95,7 @@ export class WorkerClient {
   private start(): Worker {
     if (this.worker !== undefined) return this.worker;
     const w = new Worker(this.opts.file ?? labWorkerFile(), {
+      workerData: { sandboxTimeMs: this.opts.sandboxTimeMs },
       resourceLimits: { maxOldGenerationSizeMb: this.opts.maxHeapMb ?? DEFAULT_MAX_HEAP_MB },
       stdout: false,
       stderr: false,
