@@ -276,6 +276,11 @@ export class Cursor {
     });
   }
 
+  /** The keys of a mapping, in order (nothing allocated per key: for checks that find nothing wrong). */
+  keyNames(): string[] {
+    return this.node?.kind === 'map' ? this.node.pairs.map((p) => p.keyText) : [];
+  }
+
   get(key: string): Cursor {
     if (this.node?.kind === 'map') {
       for (const pair of this.node.pairs) {

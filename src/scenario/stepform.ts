@@ -52,8 +52,13 @@ const GRANT_FLAG_NAMES = GRANT_FLAGS.map((f) => f.name);
 const GRANT_FLAG_VALUES: ReadonlyMap<string, number> = new Map(GRANT_FLAGS.map((f) => [f.name, f.value!]));
 
 /** The keys a step of this kind may have (on `xen` only, when given). */
+const stepKeysMemo = new Map<string, string[]>();
+
 function stepKeys(action: string, xen?: XenVersion): string[] {
-  return keysOf(STEPS.get(action)!.keys, xen);
+  const memo = `${action}/${xen ?? ''}`;
+  let keys = stepKeysMemo.get(memo);
+  if (keys === undefined) stepKeysMemo.set(memo, (keys = keysOf(STEPS.get(action)!.keys, xen)));
+  return keys;
 }
 
 /** The fields of a step's action value (a mapping). */
@@ -95,6 +100,7 @@ class Compiler {
 
   /** Reports keys of a mapping that are not in `allowed`, suggesting the likely one. */
   unknownKeys(c: Cursor, allowed: readonly string[], what: string): void {
+    if (c.keyNames().every((k) => allowed.includes(k))) return;
     for (const e of c.entries()) {
       if (allowed.includes(e.key)) continue;
       this.problem({ pos: e.keyPos, path: c.path === '' ? e.key : `${c.path}.${e.key}` }, `unknown key "${e.key}" in ${what}`, didYouMean(e.key, allowed) ?? `expected one of: ${allowed.join(', ')}`);
