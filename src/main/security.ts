@@ -30,17 +30,9 @@ import type {
   WindowOpenHandlerResponse,
 } from 'electron';
 
-/** The renderer's Content-Security-Policy. Keep src/renderer/index.html's meta tag identical (a test checks). */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  // xterm and Monaco set inline styles; without this xterm renders blank.
-  "style-src 'self' 'unsafe-inline'",
-  // Monaco's workers.
-  "worker-src 'self' blob:",
-  "img-src 'self' data:",
-  "font-src 'self' data:",
-].join('; ');
+/** The renderer's Content-Security-Policy (src/contract/csp.ts; src/renderer/index.html's meta tag is the same, a test checks). */
+export { CONTENT_SECURITY_POLICY } from '../contract/csp.js';
+import { CONTENT_SECURITY_POLICY } from '../contract/csp.js';
 
 /** Logs a refusal (a hostile or buggy page); index.ts passes console.warn. */
 export type SecurityLog = (message: string) => void;

@@ -18,6 +18,7 @@
  *    printed above a fresh prompt is shown the way readline redraws it (the
  *    prompt line is cleared, the message printed, the prompt shown again).
  */
+import { ShellScreen } from './shell_screen.js';
 import type { Domain } from '../core/hv/domain.js';
 import type { Hypervisor } from '../core/hv/hypervisor.js';
 import { Xen2Dom0Kernel } from '../core/tools/dom0.js';
@@ -82,9 +83,8 @@ interface Con {
   chunks: Uint8Array[];
   bytes: number;
   /** dom0: the console text accounted for so far, and the kernel's array as it was then. */
-  shown: string;
-  seenLen: number;
-  seenLast: string | undefined;
+  /** dom0: what its terminal has been sent of the kernel's console array. */
+  screen: ShellScreen;
   listeners: Set<OutputListener>;
   gone: Set<GoneListener>;
 }
@@ -126,9 +126,7 @@ export class LiveSession {
         domain: d,
         chunks: [],
         bytes: 0,
-        shown: '',
-        seenLen: 0,
-        seenLast: undefined,
+        screen: new ShellScreen(),
         listeners: new Set(),
         gone: new Set(),
       });
@@ -160,7 +158,7 @@ export class LiveSession {
   /** Everything the console has shown so far (at most BACKLOG_MAX bytes, the newest). */
   output(domid: number): Uint8Array {
     const c = this.con(domid);
-    if (c.info.kind === 'shell') return tail(utf8(onlcr(c.shown)));
+    if (c.info.kind === 'shell') return tail(utf8(c.screen.text()));
     return concat(c.chunks, c.bytes);
   }
 
@@ -265,28 +263,10 @@ export class LiveSession {
 
   /** dom0's console is its kernel's array of writes: what was appended, or a redraw of the prompt line. */
   private pollShell(c: Con): void {
-    const arr = (c.domain!.kernel as Xen2Dom0Kernel | Dom0Kernel).console;
-    const last = arr.at(-1);
-    if (arr.length === c.seenLen && last === c.seenLast) return;
-    let out: string;
-    if (arr.length > c.seenLen && (c.seenLen === 0 || arr[c.seenLen - 1] === c.seenLast)) {
-      const added = arr.slice(c.seenLen).join('');
-      c.shown += added;
-      out = onlcr(added);
-    } else {
-      const text = arr.join('');
-      let p = 0;
-      const max = Math.min(text.length, c.shown.length);
-      while (p < max && text.charCodeAt(p) === c.shown.charCodeAt(p)) p++;
-      const lineStart = text.lastIndexOf('\n', p - 1) + 1;
-      // Only the line the cursor is on changed (a message went above the prompt): redraw it.
-      out = c.shown.indexOf('\n', lineStart) < 0 ? `\r\x1b[K${onlcr(text.slice(lineStart))}` : `\r\n${onlcr(text.slice(lineStart))}`;
-      c.shown = text;
-    }
-    c.seenLen = arr.length;
-    c.seenLast = last;
-    this.emit(c, utf8(out), false);
+    const out = c.screen.update((c.domain!.kernel as Xen2Dom0Kernel | Dom0Kernel).console);
+    if (out !== undefined) this.emit(c, utf8(out), false);
   }
+
 }
 
 /** Runs a scenario's steps, then keeps its machine for live use. */
@@ -294,10 +274,6 @@ export function startLive(sc: Scenario, opts: RunOptions = {}): LiveSession {
   return new LiveSession(sc, opts);
 }
 
-/** "\n" as "\r\n" (a tty's ONLCR), leaving "\r\n" as it is. */
-function onlcr(text: string): string {
-  return text.replace(/\r?\n/g, '\r\n');
-}
 
 function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);

@@ -7,19 +7,10 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 
-/**
- * The renderer's Content-Security-Policy: the same as the desktop app's
- * (src/main/security.ts, CONTENT_SECURITY_POLICY; test/web checks they match).
- * Styles need 'unsafe-inline' for Monaco and xterm; workers come from 'self' or blob:.
- */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "worker-src 'self' blob:",
-  "img-src 'self' data:",
-  "font-src 'self' data:",
-].join('; ');
+import { CONTENT_SECURITY_POLICY } from '../contract/csp.js';
+
+/** The renderer's Content-Security-Policy: the desktop app's too (src/contract/csp.ts). */
+export { CONTENT_SECURITY_POLICY };
 
 /** Headers on every response. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {

@@ -6,6 +6,7 @@
  * the way readline redraws it — what live.ts streams to a console port.
  * Output waits here until the session's next flush takes it.
  */
+import { ShellScreen } from '../../scenario/shell_screen.js';
 import type { Hypervisor } from '../../core/hv/hypervisor.js';
 import { utf8 } from '../../core/util/bytes.js';
 import { BACKLOG_MAX } from '../../scenario/live.js';
@@ -21,9 +22,8 @@ interface Con {
   /** Output not yet taken by drain(). */
   pending: Uint8Array[];
   /** dom0: the shell's text accounted for, and its kernel's array as it was then. */
-  shown: string;
-  seenLen: number;
-  seenLast: string | undefined;
+  /** dom0: what its terminal has been sent of the kernel's console array. */
+  screen: ShellScreen;
   /** The machine's domain object when first seen. */
   seen: object | undefined;
 }
@@ -48,7 +48,7 @@ export class ConsoleTap {
 
   constructor(infos: readonly ConsoleInfo[]) {
     for (const info of infos) {
-      this.cons.set(info.domid, { info: { ...info }, chunks: [], bytes: 0, pending: [], shown: '', seenLen: 0, seenLast: undefined, seen: undefined });
+      this.cons.set(info.domid, { info: { ...info }, chunks: [], bytes: 0, pending: [], screen: new ShellScreen(), seen: undefined });
     }
   }
 
@@ -93,7 +93,7 @@ export class ConsoleTap {
   text(domid: number): Uint8Array {
     const c = this.cons.get(domid);
     if (c === undefined) return new Uint8Array(0);
-    if (c.info.kind === 'shell') return tail(utf8(onlcr(c.shown)));
+    if (c.info.kind === 'shell') return tail(utf8(c.screen.text()));
     return tail(concat(c.chunks, c.bytes));
   }
 
@@ -130,33 +130,12 @@ export class ConsoleTap {
   /** dom0's console is its kernel's array of writes: what was appended, or a redraw of the prompt line. */
   private pollShell(c: Con, arr: string[] | undefined): void {
     if (arr === undefined) return;
-    const last = arr.at(-1);
-    if (arr.length === c.seenLen && last === c.seenLast) return;
-    let out: string;
-    if (arr.length > c.seenLen && (c.seenLen === 0 || arr[c.seenLen - 1] === c.seenLast)) {
-      const added = arr.slice(c.seenLen).join('');
-      c.shown += added;
-      out = onlcr(added);
-    } else {
-      const text = arr.join('');
-      let p = 0;
-      const max = Math.min(text.length, c.shown.length);
-      while (p < max && text.charCodeAt(p) === c.shown.charCodeAt(p)) p++;
-      const lineStart = text.lastIndexOf('\n', p - 1) + 1;
-      // Only the line the cursor is on changed (a message went above the prompt): redraw it.
-      out = c.shown.indexOf('\n', lineStart) < 0 ? `\r\x1b[K${onlcr(text.slice(lineStart))}` : `\r\n${onlcr(text.slice(lineStart))}`;
-      c.shown = text;
-    }
-    c.seenLen = arr.length;
-    c.seenLast = last;
-    this.keep(c, utf8(out), false);
+    const out = c.screen.update(arr);
+    if (out !== undefined) this.keep(c, utf8(out), false);
   }
+
 }
 
-/** "\n" as "\r\n" (a tty's ONLCR), leaving "\r\n" as it is. */
-function onlcr(text: string): string {
-  return text.replace(/\r?\n/g, '\r\n');
-}
 
 function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
