@@ -127,6 +127,8 @@ export class BitGridCanvas {
     c.dataset.header = String(HEADER);
     c.dataset.cols = String(cols);
     c.dataset.firstRow = String(this.firstRow);
+    if (selected === undefined) delete c.dataset.selected;
+    else c.dataset.selected = String(selected);
     const ctx = c.getContext('2d');
     if (ctx === null) return;
     const css = getComputedStyle(this.el);
