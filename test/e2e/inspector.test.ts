@@ -56,7 +56,7 @@ async function cellColour(page: Page, name: string, bit: number): Promise<[numbe
 
 /** A CSS colour (#rrggbb) of the grid as RGB. */
 async function cssColour(page: Page, name: string, prop: string): Promise<[number, number, number]> {
-  const hex = (await grid(page, name).locator('.xi-grid-scroll').evaluate((el, p) => getComputedStyle(el as never).getPropertyValue(p).trim(), prop)) as string;
+  const hex = await page.evaluate<string>(`getComputedStyle(document.querySelector('.xi-grid[data-grid="${name}"] .xi-grid-scroll')).getPropertyValue('${prop}').trim()`);
   const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
   if (m === null) throw new Error(`${prop} is ${hex}, not #rrggbb`);
   return [parseInt(m[1]!, 16), parseInt(m[2]!, 16), parseInt(m[3]!, 16)];

@@ -179,6 +179,7 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
     const t0 = performance.now();
     ctx.host.request('session.inspect', { domid: asked }).then(
       (view) => {
+        root.dataset.requestMs = (performance.now() - t0).toFixed(1);
         if (gen === generation) apply(view);
       },
       (e: unknown) => {
@@ -199,8 +200,10 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
   };
 
   const apply = (view: InspectView): void => {
+    const t0 = performance.now();
     const next = decodeView(view);
     changes = diffViews(cur, next);
+    root.dataset.decodeMs = (performance.now() - t0).toFixed(1);
     cur = next;
     error = '';
     render();
@@ -236,7 +239,10 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
     if (frame !== 0) return;
     frame = requestAnimationFrame(() => {
       frame = 0;
+      const t0 = performance.now();
       draw();
+      // What a refresh costs, for the e2e test's figures: the request, then decoding and drawing.
+      root.dataset.drawMs = (performance.now() - t0).toFixed(1);
     });
   };
 

@@ -103,17 +103,18 @@ function circle(ring: RingView, changed: ReadonlySet<string>): Element {
 /** A bar of `size` slots or bytes: what is in flight between each consumer and its producer shaded, producers marked above, consumers below. */
 function bar(ring: RingView): Element {
   const n = ring.size;
-  const w = 300;
-  const y = 12;
-  const hgt = 12;
-  const el = svg('svg', { class: 'xi-ring-bar', viewBox: `0 0 ${w} 36`, preserveAspectRatio: 'none', role: 'img', 'aria-label': `${ring.name}: ${n} ${ring.shape === 'bytes' ? 'bytes' : 'slots'}` });
-  el.append(svg('rect', { class: 'xi-bar-bg', x: 0, y, width: w, height: hgt }));
+  const track = h('div', { class: 'xi-bar-track' });
+  const el = h('div', { class: 'xi-bar', role: 'img', 'aria-label': `${ring.name}: ${n} ${ring.shape === 'bytes' ? 'bytes' : 'slots'}` }, track);
+  const pct = (x: number): string => `${((x / n) * 100).toFixed(3)}%`;
   const span = (from: number, count: number, cls: string, title: string): void => {
     let a = slotOf(from, n);
     let left = Math.min(count, n);
     while (left > 0) {
       const run = Math.min(left, n - a);
-      el.append(svg('rect', { class: cls, x: (a / n) * w, y, width: Math.max(1, (run / n) * w), height: hgt }, svg('title', {}, title)));
+      const part = h('span', { class: cls, title });
+      part.style.left = pct(a);
+      part.style.width = `max(1px, ${pct(run)})`;
+      track.append(part);
       left -= run;
       a = 0;
     }
@@ -121,11 +122,12 @@ function bar(ring: RingView): Element {
   for (const p of ringPairs(ring)) if (p.inFlight > 0) span(p.cons.value, p.inFlight, 'xi-bar-used', `${p.inFlight} in flight: ${p.cons.name} ${p.cons.value} → ${p.prod.name} ${p.prod.value}`);
   if (ring.shape !== 'bytes') for (const s of ring.slots) span(s.index, 1, 'xi-bar-slot', s.summary);
   markers(ring, (slot, depth, role, names) => {
-    const x = (slot / n) * w;
-    const up = role !== 'cons';
-    const d = up ? `M${x} ${y - 1 - depth * 5}l-3 -5h6z` : `M${x} ${y + hgt + 1 + depth * 5}l-3 5h6z`;
-    el.append(svg('path', { class: `xi-marker xi-role-${role}`, d }, svg('title', {}, names)));
+    const m = h('span', { class: `xi-bar-marker xi-role-${role} ${role === 'cons' ? 'xi-below' : 'xi-above'}`, title: names });
+    m.style.left = pct(slot);
+    m.style.setProperty('--depth', String(depth));
+    el.append(m);
   });
+  el.append(h('span', { class: 'xi-bar-end xi-bar-start' }, '0'), h('span', { class: 'xi-bar-end xi-bar-stop' }, String(n)));
   return el;
 }
 
