@@ -170,6 +170,39 @@ describe.skipIf(chromium === undefined)('the lab in a browser: the shared-memory
     expect(text).toContain('\n0800  02 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n');
   });
 
+  it('refreshes a few times a second while the session runs, and not at all while hidden', async () => {
+    const { page } = await start();
+    // The first start runs Plan 9's boot. Ctrl+6 brings the inspector up.
+    await page.keyboard.press('Control+6');
+    await page.getByTestId('inspector').waitFor();
+    expect(await page.getByTestId('run-state').textContent()).toBe('Running');
+    const refreshes = (ms: number): Promise<number> =>
+      page.evaluate<number>(`new Promise((resolve) => {
+        let n = 0;
+        const el = document.querySelector('[data-testid=inspector]');
+        const mo = new MutationObserver((records) => { for (const r of records) if (r.oldValue !== el.dataset.position) n++; });
+        mo.observe(el, { attributes: true, attributeOldValue: true, attributeFilter: ['data-position'] });
+        setTimeout(() => { mo.disconnect(); resolve(n); }, ${ms});
+      })`);
+    await poll(() => page.getByTestId('inspector').getAttribute('data-position')).not.toBeNull();
+    const n = await refreshes(3000);
+    const timing = await page.getByTestId('inspector').evaluate((el) => ({ ...(el as unknown as { dataset: Record<string, string> }).dataset }));
+    console.log(`inspector while running: ${n} refreshes in 3 s; last request ${timing.requestMs} ms, decode and diff ${timing.decodeMs} ms, draw ${timing.drawMs} ms`);
+    // At most one request per 150 ms (and never two at once), so at most 20 in 3 s; and it does follow the run.
+    expect(n).toBeGreaterThanOrEqual(2);
+    expect(n).toBeLessThanOrEqual(21);
+    await page.keyboard.press('Control+2');
+    await page.locator('.xl-tab[data-view="consoles"][aria-selected="true"]').waitFor();
+    await page.waitForTimeout(300);
+    expect(await refreshes(1500)).toBe(0);
+    // Shown again: it catches up with the position at once.
+    await page.keyboard.press('F6');
+    await poll(() => page.getByTestId('run-state').textContent()).toBe('Paused');
+    const at = await position(page);
+    await page.keyboard.press('Control+6');
+    await poll(() => page.getByTestId('inspector').getAttribute('data-position')).toBe(String(at));
+  });
+
   it('shows Plan 9’s control_if rings on Xen 2.0 with tx_req_prod and tx_resp_prod moving', async () => {
     const { page } = await start('light');
     await openWithPicker(page, 'plan9-boot.yaml');

@@ -10,6 +10,7 @@ import {
   bitLocation,
   bitSummary,
   decodeView,
+  describePort,
   diffBits,
   diffBytes,
   diffViews,
@@ -207,5 +208,20 @@ describe('decoding', () => {
     expect(setBits(d.grids[0]!.bits, 16)).toEqual([7]);
     // No selector in a FIFO view: the word is the layout's.
     expect(d.wordBits).toBe(64);
+  });
+});
+
+describe('ports', () => {
+  it('says how a port is bound, naming the other domain as the topology does', () => {
+    const domains = [
+      { domid: 0, name: 'dom0', kernel: 'dom0', state: 'running' as const, vcpus: 1, abi: '2l' as const, ports: [] },
+      { domid: 1, name: 'plan9', kernel: 'plan9', state: 'running' as const, vcpus: 1, abi: '2l' as const, ports: [] },
+    ];
+    const base = { vcpu: 0, pending: false, masked: false };
+    expect(describePort({ ...base, port: 1, state: 'interdomain', remoteDom: 0, remotePort: 2, label: 'control channel' }, domains)).toBe('interdomain ↔ dom0 port 2 · control channel');
+    expect(describePort({ ...base, port: 2, state: 'virq', virq: 0, label: 'VIRQ_TIMER' }, domains)).toBe('virq 0 · VIRQ_TIMER');
+    expect(describePort({ ...base, port: 3, state: 'unbound', remoteDom: 7 }, domains)).toBe('unbound (for dom7)');
+    expect(describePort({ ...base, port: 4, state: 'ipi', vcpu: 1 }, domains)).toBe('ipi · vCPU 1');
+    expect(describePort(undefined, domains)).toBe('no port here (closed)');
   });
 });

@@ -131,8 +131,9 @@ export class HexView {
     this.meta.title = v.gfn === undefined && v.mfn !== undefined ? 'Xen’s page (no guest frame): its machine frame' : 'Where the page is: guest frame (gfn) and machine frame (mfn)';
     const { count } = hexRows(v.base, page.bytes.length);
     this.spacer.style.height = `${count * ROW_H}px`;
-    this.scroller.style.height = `${Math.min(count, MAX_ROWS) * ROW_H + 2}px`;
     if (!samePage) {
+      // A new page: its own height (the user may drag it taller; refreshes keep that).
+      this.scroller.style.height = `${Math.min(count, MAX_ROWS) * ROW_H + 2}px`;
       this.scroller.scrollTop = 0;
       this.hovered = -1;
     }

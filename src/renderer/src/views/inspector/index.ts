@@ -9,13 +9,13 @@
  * back shows the bits change.
  */
 import type { InspectView } from '../../../../contract/inspect.js';
-import type { TopologyDomain, TopologyPort } from '../../../../contract/session.js';
+import type { TopologyDomain } from '../../../../contract/session.js';
 import { asHostError } from '../../host/connect.js';
 import type { View, ViewContext, ViewHandle } from '../../shell/registry.js';
 import { h, icon } from '../../util/dom.js';
 import { BitGridCanvas } from './bitgrid.js';
 import { HexView } from './hexview.js';
-import { bitAt, bitLocation, bitSummary, decodeView, diffViews, emptyChanges, highestSet, key, rowsToShow, type Decoded, type DecodedGrid, type ViewChanges } from './model.js';
+import { bitAt, bitLocation, bitSummary, decodeView, describePort, diffViews, emptyChanges, highestSet, key, rowsToShow, type Decoded, type DecodedGrid, type ViewChanges } from './model.js';
 import { ringCard } from './rings.js';
 import { Tooltip, type TipLine } from './tooltip.js';
 import './inspector.css';
@@ -48,20 +48,6 @@ function gridTone(g: DecodedGrid): string {
   if (/MASK/i.test(n)) return 'mask';
   if (/LINKED/.test(n)) return 'linked';
   return 'pending';
-}
-
-/** How a port is bound, from the topology: "interdomain ↔ dom0 port 2 · control channel". */
-export function describePort(p: TopologyPort | undefined, domains: readonly TopologyDomain[]): string {
-  if (p === undefined) return 'no port here (closed)';
-  const name = (d: number | undefined): string => (d === undefined ? '?' : (domains.find((x) => x.domid === d)?.name ?? `dom${d}`));
-  let s = p.state;
-  if (p.state === 'interdomain') s += ` ↔ ${name(p.remoteDom)} port ${p.remotePort ?? '?'}`;
-  else if (p.state === 'unbound') s += ` (for ${name(p.remoteDom)})`;
-  else if (p.state === 'virq' && p.virq !== undefined) s += ` ${p.virq}`;
-  else if (p.state === 'pirq' && p.pirq !== undefined) s += ` ${p.pirq}`;
-  if (p.label !== undefined) s += ` · ${p.label}`;
-  if (p.vcpu !== 0) s += ` · vCPU ${p.vcpu}`;
-  return s;
 }
 
 function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
@@ -266,8 +252,8 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
     const abi = v.abi === 'fifo' ? 'FIFO' : '2-level';
     const changedText = changes.byteCount + changes.bitCount === 0 ? '' : ` · changed: ${changes.byteCount} byte${changes.byteCount === 1 ? '' : 's'}, ${changes.bitCount} bit${changes.bitCount === 1 ? '' : 's'}`;
     info.textContent = `${v.layout} · ${abi} · position ${v.position}${changedText}`;
-    root.dataset.position = String(v.position);
-    root.dataset.domid = String(v.domid);
+    if (root.dataset.position !== String(v.position)) root.dataset.position = String(v.position);
+    if (root.dataset.domid !== String(v.domid)) root.dataset.domid = String(v.domid);
     if (visible) {
       if (!sections.get('vcpus')!.content.hidden) drawVcpus(d);
       if (!sections.get('bits')!.content.hidden) drawGrids(d);
@@ -533,7 +519,7 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
       if (stale) refresh();
       else render();
       requestAnimationFrame(() => {
-        for (const g of grids.values()) g.layout();
+        for (const g of [...grids.values(), ...selectorGrids.values()]) g.layout();
         render();
       });
     },
@@ -542,8 +528,7 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
       tip.hide();
     },
     resized() {
-      for (const g of grids.values()) g.layout();
-      for (const g of selectorGrids.values()) g.layout();
+      for (const g of [...grids.values(), ...selectorGrids.values()]) g.layout();
       render();
       hex.schedule();
     },

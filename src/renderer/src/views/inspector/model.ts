@@ -6,6 +6,7 @@
  * from the InspectView; nothing here knows a Xen layout of its own.
  */
 import type { BitGrid, FieldAnnotation, InspectView, PageView, RingView } from '../../../../contract/inspect.js';
+import type { TopologyDomain, TopologyPort } from '../../../../contract/session.js';
 import { fromBase64 } from '../../../../contract/trace_batch.js';
 
 /** What a grid's bits index: ports (evtchn_pending, evtchn_mask, FIFO P/M/L), selector words, or FIFO priority queues. */
@@ -338,4 +339,20 @@ export function ringPairs(ring: RingView): RingPair[] {
 /** The slot (or byte) an index points at: value mod size (ring sizes are powers of two, as ring.h's and the byte rings'). */
 export function slotOf(value: number, size: number): number {
   return size > 0 ? ((value % size) + size) % size : 0;
+}
+
+// ---- ports ----
+
+/** How a port is bound, from the topology: "interdomain ↔ dom0 port 2 · control channel". */
+export function describePort(p: TopologyPort | undefined, domains: readonly TopologyDomain[]): string {
+  if (p === undefined) return 'no port here (closed)';
+  const name = (d: number | undefined): string => (d === undefined ? '?' : (domains.find((x) => x.domid === d)?.name ?? `dom${d}`));
+  let s = p.state;
+  if (p.state === 'interdomain') s += ` ↔ ${name(p.remoteDom)} port ${p.remotePort ?? '?'}`;
+  else if (p.state === 'unbound') s += ` (for ${name(p.remoteDom)})`;
+  else if (p.state === 'virq' && p.virq !== undefined) s += ` ${p.virq}`;
+  else if (p.state === 'pirq' && p.pirq !== undefined) s += ` ${p.pirq}`;
+  if (p.label !== undefined) s += ` · ${p.label}`;
+  if (p.vcpu !== 0) s += ` · vCPU ${p.vcpu}`;
+  return s;
 }
