@@ -168,6 +168,16 @@ describe.skipIf(chromium === undefined)('the lab in a browser: the shared-memory
     const text = await page.evaluate<string>('navigator.clipboard.readText()');
     expect(text.split('\n')[0]).toBe('shared_info');
     expect(text).toContain('\n0800  02 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n');
+    // Go to an offset: the field there is selected, and Copy then copies that field only.
+    await page.locator('.xi-goto').fill('0xa00');
+    await page.locator('.xi-goto').press('Enter');
+    await poll(() => page.locator('.xi-fields tr[aria-selected="true"] .xi-fn').textContent()).toBe('evtchn_mask');
+    expect(await hexByte(page, 2560).getAttribute('class')).toContain('xi-sel');
+    await page.getByTestId('inspector-copy').click();
+    await page.locator('.xl-notice', { hasText: 'Copied evtchn_mask (512 bytes)' }).waitFor();
+    const field = await page.evaluate<string>('navigator.clipboard.readText()');
+    expect(field.split('\n').slice(0, 2)).toEqual(['shared_info: evtchn_mask = ports 1 set', '0a00  02 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|']);
+    expect(field.trimEnd().split('\n')).toHaveLength(1 + 32);
   });
 
   it('refreshes a few times a second while the session runs, and not at all while hidden', async () => {

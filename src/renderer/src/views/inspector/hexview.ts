@@ -34,11 +34,13 @@ export class HexView {
   readonly el: HTMLElement;
   private readonly picker = h('select', { class: 'xl-select xi-page-picker', 'aria-label': 'Page', 'data-testid': 'inspector-page' });
   private readonly meta = h('span', { class: 'xi-page-meta' });
+  private readonly goto = h('input', { class: 'xl-input xi-goto', type: 'text', placeholder: 'Go to 0x…', 'aria-label': 'Go to offset (hex with 0x, or decimal)', spellcheck: 'false' });
   private readonly scroller = h('div', { class: 'xi-hex-scroll', tabindex: '0', role: 'region', 'aria-label': 'Page bytes (hex)' });
   private readonly spacer = h('div', { class: 'xi-hex-spacer' });
   private readonly rowsEl = h('div', { class: 'xi-hex-rows' });
   private readonly filter = h('input', { class: 'xl-input xi-field-filter', type: 'search', placeholder: 'Filter fields', 'aria-label': 'Filter fields', spellcheck: 'false' });
   private readonly fieldBody = h('tbody');
+  private readonly fieldScroll = h('div', { class: 'xi-fields-scroll' });
   private readonly fieldCount = h('span', { class: 'xi-field-count' });
   private pool: RowEls[] = [];
   private page: DecodedPage | undefined;
@@ -62,13 +64,14 @@ export class HexView {
     this.spacer.append(this.rowsEl);
     this.scroller.append(this.spacer);
     const table = h('table', { class: 'xi-fields', 'aria-label': 'Fields' }, h('thead', {}, h('tr', {}, h('th', {}, 'offset'), h('th', {}, 'field'), h('th', {}, 'size'), h('th', {}, 'value'))), this.fieldBody);
+    this.fieldScroll.append(table);
     this.el = h(
       'div',
       { class: 'xi-hex' },
-      h('div', { class: 'xi-hex-bar' }, this.picker, this.meta, h('span', { class: 'xi-spacer' }), copyBtn),
+      h('div', { class: 'xi-hex-bar' }, this.picker, this.meta, h('span', { class: 'xi-spacer' }), this.goto, copyBtn),
       this.scroller,
       h('div', { class: 'xi-fields-bar' }, this.filter, this.fieldCount),
-      h('div', { class: 'xi-fields-scroll' }, table),
+      this.fieldScroll,
     );
     this.picker.addEventListener('change', () => this.events.pageChosen(this.picker.value));
     this.scroller.addEventListener('scroll', () => this.schedule());
@@ -90,6 +93,11 @@ export class HexView {
       }
     });
     this.filter.addEventListener('input', () => this.applyFilter());
+    this.goto.addEventListener('keydown', (e) => {
+      if (e.key !== 'Enter') return;
+      e.preventDefault();
+      this.goTo(this.goto.value);
+    });
     this.fieldBody.addEventListener('click', (e) => {
       const tr = (e.target as HTMLElement).closest('tr');
       if (tr !== null) this.selectField(Number(tr.dataset.field), true);
@@ -333,11 +341,38 @@ export class HexView {
     this.selected = this.selected === i && !scrollHex ? -1 : i;
     this.fieldRows.forEach((tr, k) => tr.setAttribute('aria-selected', String(k === this.selected)));
     if (this.selected >= 0) {
-      const tr = this.fieldRows[i]!;
-      if (!scrollHex) tr.scrollIntoView({ block: 'nearest' });
       if (scrollHex) this.reveal(p.view.fields[i]!.offset);
+      else this.showFieldRow(i);
     }
     this.schedule();
+  }
+
+  /** Scrolls the field list (only it, not the view around it) to a field's row. */
+  private showFieldRow(i: number): void {
+    const tr = this.fieldRows[i];
+    if (tr === undefined || tr.hidden) return;
+    const box = this.fieldScroll;
+    const head = tr.parentElement?.previousElementSibling?.getBoundingClientRect().height ?? 0;
+    const top = tr.offsetTop;
+    if (top - head < box.scrollTop) box.scrollTop = top - head;
+    else if (top + tr.offsetHeight > box.scrollTop + box.clientHeight) box.scrollTop = top + tr.offsetHeight - box.clientHeight;
+  }
+
+  /** Goes to a page offset typed as 0x800 or 2048: scrolls there and selects the field it is in. */
+  private goTo(text: string): void {
+    const p = this.page;
+    const t = text.trim();
+    const o = /^0x[0-9a-f]+$/i.test(t) ? parseInt(t.slice(2), 16) : /^[0-9]+$/.test(t) ? Number(t) : NaN;
+    const ok = p !== undefined && Number.isFinite(o) && o >= p.view.base && o < p.view.base + p.bytes.length;
+    this.goto.classList.toggle('xl-not-found', !ok);
+    if (!ok) return;
+    const f = p.fieldAt[o - p.view.base] ?? -1;
+    if (f >= 0) {
+      this.selected = f;
+      this.fieldRows.forEach((tr, k) => tr.setAttribute('aria-selected', String(k === f)));
+      this.showFieldRow(f);
+    }
+    this.reveal(o);
   }
 
   /** A hex dump of the selected field, or of the whole page, to the clipboard. */
