@@ -494,7 +494,7 @@ function runtimeError(code: Code, e: unknown, what: string): Error {
   if (!(e instanceof SandboxError)) return e instanceof Error ? e : new Error(String(e));
   const at = placeOf(code, e.frames);
   const { text, hint } = describeFailure(e);
-  return new ScriptError(`${at === undefined ? code.file : `${code.file}:${at.line}:${at.col}`}: ${text} (${what}${hint === undefined ? '' : `; ${hint}`})`);
+  return new ScriptError(`${at === undefined ? code.file : `${code.file}:${at.line}:${at.col}`}: ${text} (${what}${hint === undefined ? '' : `; ${hint}`})`, e.kind);
 }
 
 function fmtNs(ns: number): string {

@@ -36,6 +36,8 @@ import type { Hypervisor } from '../core/hv/hypervisor.js';
 import type { Scenario, Step } from './model.js';
 import type { RunOptions, RunResult } from './runner.js';
 import { StepRunner, typeAtConsole, type TypeResult } from './steps.js';
+
+export type { StepRunner } from './steps.js';
 import { fmtNs } from './time.js';
 import { watchUntil, type Watch } from './until.js';
 
@@ -54,6 +56,11 @@ export type ExecInput =
 export interface ExecutionOptions extends RunOptions {
   /** Inputs of an earlier execution of the same scenario and seed, re-applied as `position` reaches each one's. */
   inputs?: readonly ExecInput[];
+  /**
+   * Called once, right after the top-level expect block is compared (in the
+   * unit that ends the last step): a grader compares more there (exercise.ts).
+   */
+  onFinal?: (runner: StepRunner) => void;
 }
 
 // The phase of the step in progress.
@@ -107,6 +114,7 @@ export class Execution {
   private readonly replaying: readonly ExecInput[];
   private replayAt = 0;
   private readonly problems: string[] = [];
+  private readonly onFinal: ((runner: StepRunner) => void) | undefined;
 
   constructor(
     readonly sc: Scenario,
@@ -115,8 +123,9 @@ export class Execution {
     this.runner = new StepRunner(sc, opts);
     this.hv = this.runner.hv;
     this.steps = sc.steps;
+    this.onFinal = opts.onFinal;
     this.replaying = opts.inputs === undefined ? [] : [...opts.inputs].sort((a, b) => a.position - b.position);
-    if (this.steps.length === 0) this.runner.checkFinal();
+    if (this.steps.length === 0) this.final();
     this.applyInputs();
     this.hv.trace.flush();
   }
@@ -173,6 +182,13 @@ export class Execution {
   runScript(): void {
     while (!this.scriptDone) this.take();
     this.hv.trace.flush();
+  }
+
+  /** Takes at most `units` units towards the end of the script; whether it is done. */
+  runScriptFor(units: number): boolean {
+    for (let n = 0; n < units && !this.scriptDone; n++) this.take();
+    this.hv.trace.flush();
+    return this.scriptDone;
   }
 
   /**
@@ -361,9 +377,15 @@ export class Execution {
       this.active = undefined;
       this.index++;
       // The script is done: the top-level expect block is compared in this unit.
-      if (this.index === this.steps.length) this.runner.checkFinal();
+      if (this.index === this.steps.length) this.final();
     }
     return STEP;
+  }
+
+  /** The script is done: the top-level expect block, then whoever asked to compare more. */
+  private final(): void {
+    this.runner.checkFinal();
+    this.onFinal?.(this.runner);
   }
 
   // ---- inputs ----

@@ -49,9 +49,15 @@ export interface ScriptControlMessage {
   readonly payload: readonly number[];
 }
 
+/** Why a script failed: it threw, or ran into the sandbox's time, memory or stack limit (or the sandbox was dead). */
+export type ScriptFailure = 'thrown' | 'timeout' | 'memory' | 'stack' | 'dead';
+
 /** A scenario script failed (threw, ran too long, used too much memory); `message` says where. */
 export class ScriptError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly reason: ScriptFailure = 'thrown',
+  ) {
     super(message);
     this.name = 'ScriptError';
   }

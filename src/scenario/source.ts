@@ -9,10 +9,12 @@ export interface Source {
   readonly file: string;
   readonly root: Node | null;
   readonly lines: LineCounter;
+  /** Every position read from it names the file (a solution's steps, spliced into an exercise). */
+  readonly stampFile?: boolean;
 }
 
 /** Parses YAML, turning syntax errors into positioned problems. */
-export function parseYaml(file: string, text: string): Source {
+export function parseYaml(file: string, text: string, opts: { stampFile?: boolean } = {}): Source {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
   const problems: Problem[] = [];
@@ -21,7 +23,8 @@ export function parseYaml(file: string, text: string): Source {
     problems.push({ file, line: at.line, col: at.col, path: '', message: firstLine(e.message), hint: 'YAML syntax' });
   }
   if (problems.length > 0) throw new ScenarioInputError(problems);
-  return { file, root: doc.contents as Node | null, lines };
+  const src = { file, root: doc.contents as Node | null, lines };
+  return opts.stampFile === true ? { ...src, stampFile: true } : src;
 }
 
 function firstLine(s: string): string {
@@ -41,9 +44,14 @@ export class Cursor {
 
   pos(): Pos {
     const range = this.node?.range;
-    if (range === undefined || range === null) return this.fallback;
+    if (range === undefined || range === null) return this.stamp(this.fallback);
     const p = this.src.lines.linePos(range[0]);
-    return { line: p.line, col: p.col };
+    return this.stamp({ line: p.line, col: p.col });
+  }
+
+  /** A position as this source gives it: with its file when the source says so. */
+  stamp(p: Pos): Pos {
+    return this.src.stampFile === true && p.file === undefined ? { ...p, file: this.src.file } : p;
   }
 
   get exists(): boolean {
@@ -66,7 +74,7 @@ export class Cursor {
     const p = this.pos();
     const n = this.node;
     const quoted = isScalar(n) && (n.type === 'QUOTE_DOUBLE' || n.type === 'QUOTE_SINGLE');
-    return { line: p.line, col: p.col + offset + (quoted ? 1 : 0) };
+    return { ...p, col: p.col + offset + (quoted ? 1 : 0) };
   }
 
   /** The scalar's value, or undefined when this is not a scalar. */
@@ -93,7 +101,7 @@ export class Cursor {
       const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
       const kr = keyNode?.range;
       const kp = kr ? this.src.lines.linePos(kr[0]) : this.pos();
-      const keyPos = { line: kp.line, col: kp.col };
+      const keyPos = this.stamp({ line: kp.line, col: kp.col });
       return { key, keyPos, value: new Cursor(this.src, (pair.value as Node | null) ?? null, this.child(key), keyPos) };
     });
   }

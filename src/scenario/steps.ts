@@ -135,7 +135,7 @@ export class StepRunner {
 
   fail(at: { pos: Pos; path: string }, message: string, expected?: unknown, found?: unknown): void {
     this.stepOk = false;
-    const f: Failure = { file: this.sc.file, line: at.pos.line, col: at.pos.col, path: at.path, message };
+    const f: Failure = { file: at.pos.file ?? this.sc.file, line: at.pos.line, col: at.pos.col, path: at.path, message };
     if (expected !== undefined) f.expected = expected;
     if (found !== undefined) f.found = found;
     this.failures.push(f);
@@ -302,6 +302,8 @@ export class StepRunner {
       case 'run':
       case 'until':
         return undefined; // the Execution advances the clock, one event at a time
+      case 'solution':
+        return undefined; // an exercise's placeholder without a solution: nothing to do
       case 'lifecycle': {
         const id = this.value(s.domain);
         if (id === undefined) return undefined;
