@@ -189,7 +189,8 @@ export function errorReport(sc: Scenario, why: GradeError, opts: { path?: string
 export function loadErrorReport(sc: Scenario, problems: readonly Problem[], opts: { path?: string; solution?: string; seed?: number } = {}): ExerciseReport {
   const first = problems[0];
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
-  const why: GradeError = first === undefined ? { message: 'the solution does not load' } : { message: `the solution does not load: ${formatProblem(first)}${more}`, file: first.file, line: first.line, col: first.col };
+  const what = first === undefined ? '' : `${first.path === '' ? '' : `${first.path}: `}${first.message}${first.hint === undefined ? '' : ` (${first.hint})`}`;
+  const why: GradeError = first === undefined ? { message: 'the solution does not load' } : { message: `the solution does not load: ${what}${more}`, file: first.file, line: first.line, col: first.col };
   return errorReport(sc, why, opts);
 }
 
@@ -270,7 +271,7 @@ function evaluate(sc: Scenario, runner: StepRunner, expectations: ReadonlyMap<Ex
 /** A check's failure for the student; a $name the solution should have saved says so. */
 function explain(f: Failure, saves: readonly string[]): string {
   const m = /^\$([A-Za-z_][A-Za-z0-9_]*) has no value/.exec(f.message);
-  if (m !== null && saves.includes(m[1]!)) return `$${m[1]!} has no value: the solution's steps must save it (save: { <field>: ${m[1]!} })`;
+  if (m !== null && saves.includes(m[1]!)) return `$${m[1]!} has no value: the solution's steps did not save it (save: { <field>: ${m[1]!} } on a step that succeeds)`;
   return f.message;
 }
 

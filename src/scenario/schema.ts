@@ -463,7 +463,6 @@ class Generator {
       const guest = this.define(`${p}.guest`, () => ({
         ...describe('a guest domain (domid 1, 2, ... in order)'),
         ...this.map(fields(false), xen),
-        ...(xen === '4' ? { if: { required: ['devices'] }, then: { required: ['kernel'], properties: { kernel: { const: 'minios', description: 'split devices need the minios kernel (blkfront, netfront)' } } } } : {}),
         defaultSnippets: snippets,
       }));
       return {

@@ -413,7 +413,7 @@ export const DOMAIN_FIELDS: Fields = {
   max_evtchn_port: { doc: "the domain's highest event-channel port (max_evtchn_port of XEN_DOMCTL_createdomain, xl's max_event_channels - 1): allocating a port above it fails with -ENOSPC", kind: int(1, 0x7fffffff), defaultDoc: "1023 for a domU, the ABI's limit for dom0", what: 'max_evtchn_port', xen: '4', examples: [1023] },
   cmdline: { doc: "the kernel command line (start_info's cmd_line)", kind: text, default: '', what: 'a command line' },
   kernel: { doc: 'the guest kernel it boots', kind: { t: 'choice', choices: KERNELS }, default: 'default' },
-  devices: { doc: 'split devices the toolstack in dom0 adds before the guest boots (xenstore front and back directories in XenbusStateInitialising); they connect through the XenbusState handshake. Guests with kernel: minios only', kind: { t: 'map', fields: DEVICE_FIELDS }, xen: '4' },
+  devices: { doc: "split devices the toolstack in dom0 adds before the guest boots (xenstore front and back directories in XenbusStateInitialising); they connect through the XenbusState handshake: a minios guest's blkfront and netfront drive the frontends, with the default kernel the steps do", kind: { t: 'map', fields: DEVICE_FIELDS }, xen: '4' },
 };
 
 
