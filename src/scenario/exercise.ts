@@ -262,7 +262,7 @@ function evaluate(sc: Scenario, runner: StepRunner, expectations: ReadonlyMap<Ex
       continue;
     }
     const first = mine[0]!;
-    out.push({ ...head, result: 'FAILURE', earned: 0, message: mine.map((f) => explain(f, saves)).join('; '), file: first.file, line: first.line, col: first.col });
+    out.push({ ...head, result: 'FAILURE', earned: 0, message: joinFound(mine.map((f) => explain(f, saves))), file: first.file, line: first.line, col: first.col });
     results.set(c.id, 'FAILURE');
   }
   return out;
@@ -273,6 +273,15 @@ function explain(f: Failure, saves: readonly string[]): string {
   const m = /^\$([A-Za-z_][A-Za-z0-9_]*) has no value/.exec(f.message);
   if (m !== null && saves.includes(m[1]!)) return `$${m[1]!} has no value: the solution's steps did not save it (save: { <field>: ${m[1]!} } on a step that succeeds)`;
   return f.message;
+}
+
+/** Several differences of one check, the same "found ..." said once: "expected A; expected B, found X". */
+function joinFound(messages: readonly string[]): string {
+  const split = messages.map((m) => {
+    const i = m.lastIndexOf(', found ');
+    return i < 0 ? { head: m, found: '' } : { head: m.slice(0, i), found: m.slice(i) };
+  });
+  return split.map((m, i) => (i + 1 < split.length && split[i + 1]!.found === m.found && m.found !== '' ? m.head : m.head + m.found)).join('; ');
 }
 
 // ---- the report ----
