@@ -1,3 +1,4 @@
+// fails: all-lines
 /**
  * A plausible mistake: sending every piece and ignoring what k.control returns. The ring holds 8
  * requests; from the 9th piece on, each send is refused with -EAGAIN and its bytes are lost.

@@ -1,3 +1,4 @@
+// fails: reused-ids
 /**
  * A plausible mistake: taking the id for the request's number. It holds for the first eight
  * (ids 0 to 7), but ctrl_if hands out the lowest free id, so requests 9 to 12 get ids 0 to 3 again
