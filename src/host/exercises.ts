@@ -173,6 +173,12 @@ function tsInfo(file: string, text: string): ExerciseInfo | undefined {
     if (e.kind === ts.SyntaxKind.FalseKeyword) return false;
     if (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e)) return value(e.expression, depth + 1);
     if (ts.isIdentifier(e)) return value(consts.get(e.text), depth + 1);
+    if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.PlusToken) {
+      // Long texts are often written as 'a' + 'b'.
+      const l = value(e.left, depth + 1);
+      const r = value(e.right, depth + 1);
+      return typeof l === 'string' && typeof r === 'string' ? l + r : undefined;
+    }
     if (ts.isArrayLiteralExpression(e)) return e.elements.map((x) => value(x, depth + 1));
     if (ts.isObjectLiteralExpression(e)) {
       const o: Record<string, unknown> = {};

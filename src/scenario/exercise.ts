@@ -210,25 +210,27 @@ export function gradeExercise(exercise: Scenario, opts: GradeOptions = {}): Exer
   const sc = withSolution(exercise, sol);
   const expectations = new Map<ExerciseCheck, FinalExpectations>();
   let outcomes: CheckOutcome[] | undefined;
-  const exec = new Execution(sc, {
-    seed,
-    ...(opts.kernels === undefined ? {} : { kernels: opts.kernels }),
-    // Counters and trace counts read the trace from the start, before any domain exists.
-    onMachine: (hv) => {
-      for (const c of ex.checks) if ('expect' in c.assert) expectations.set(c, new FinalExpectations(c.assert.expect, hv));
-    },
-    onFinal: (runner) => {
-      outcomes = evaluate(exercise, runner, expectations);
-    },
-  });
+  let exec: Execution | undefined;
   const maxUnits = opts.maxUnits ?? DEFAULT_MAX_UNITS;
   try {
+    // Kernels boot as the machine is built: a script kernel may fail already there.
+    exec = new Execution(sc, {
+      seed,
+      ...(opts.kernels === undefined ? {} : { kernels: opts.kernels }),
+      // Counters and trace counts read the trace from the start, before any domain exists.
+      onMachine: (hv) => {
+        for (const c of ex.checks) if ('expect' in c.assert) expectations.set(c, new FinalExpectations(c.assert.expect, hv));
+      },
+      onFinal: (runner) => {
+        outcomes = evaluate(exercise, runner, expectations);
+      },
+    });
     while (!exec.runScriptFor(Math.min(SLICE, maxUnits - exec.position))) {
       const why = exec.position >= maxUnits ? `a run timeout: the run took ${maxUnits.toLocaleString('en-US')} units (steps and machine events) without finishing its steps` : opts.stop?.();
       if (why !== undefined) return errorReport(exercise, stoppedIn(exec, why), { ...base, seed, console: consoleOf(exercise, exec) });
     }
   } catch (e) {
-    return errorReport(exercise, crash(e), { ...base, seed, console: consoleOf(exercise, exec) });
+    return errorReport(exercise, crash(e), { ...base, seed, console: exec === undefined ? '' : consoleOf(exercise, exec) });
   }
   // What failed besides the checks (theirs left the list): the steps' own expectations, an until's timeout, ...
   const notes = exec.result().failures.map(formatProblem);
