@@ -11,6 +11,9 @@ import { checkCommand, CHECK_HELP } from '../../src/cli/check.js';
 import { UsageError } from '../../src/cli/common.js';
 import { ScenarioInputError } from '../../src/scenario/errors.js';
 
+// The first TypeScript file a worker loads pays for the compiler (seconds on a busy machine): not a hang.
+vi.setConfig({ testTimeout: 60_000 });
+
 const ROOT = join(import.meta.dirname, '../..');
 const EXERCISES = join(ROOT, 'scenarios/exercises');
 const SOLUTIONS = join(ROOT, 'test/exercises');

@@ -6,13 +6,16 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { checkExercise, listExercises, loadExercise, openExercise } from '../../src/host/exercises.js';
 import { TsScenario } from '../../src/host/ts_scenario.js';
 import { exerciseInfo, loadYamlSolution } from '../../src/scenario/exercise.js';
 import { scenarioJsonSchema, solutionJsonSchema, solutionJsonSchemaText, type JsonSchema } from '../../src/scenario/schema.js';
 import { loadScenario } from '../../src/scenario/stepform.js';
+
+// The first TypeScript file a worker loads pays for the compiler (seconds on a busy machine): not a hang.
+vi.setConfig({ testTimeout: 60_000 });
 
 const ROOT = join(import.meta.dirname, '../..');
 const EXERCISES = join(ROOT, 'scenarios/exercises');
