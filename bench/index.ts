@@ -1,7 +1,7 @@
 /**
  * XenLab benchmarks: `npm run bench` prints a fixed-width table,
  * `npm run bench -- --json` prints the same rows as JSON.
- * `--only=hot|trace|domains|ports|console|rings|boot|replay|filter` runs one group (for profiling).
+ * `--only=hot|trace|domains|ports|console|rings|boot|replay|filter|exercises` runs one group (for profiling).
  *
  * Every event counted below is a guest handler call (Guest.onEvent), read back
  * from the kernels' delivery counters after the timed loop and checked against
@@ -21,6 +21,7 @@ import { xen2Dom0Kernel, type Xen2Dom0Kernel } from '../src/core/tools/dom0.js';
 import { XU_BUFFER_SIZE } from '../src/core/tools/xu.js';
 import { TRACE_CHUNK, TraceChunk, TraceStore } from '../src/core/sim/trace.js';
 import { benchBoot } from './boot.js';
+import { benchExercises } from './exercises.js';
 import { benchFilter } from './filter.js';
 import { benchReplay } from './replay.js';
 import { benchRings } from './rings.js';
@@ -468,7 +469,7 @@ function printTable(): void {
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const t0 = nowNs();
   if (ONLY === undefined || ONLY === 'hot') benchHot(false);
   if (ONLY === undefined || ONLY === 'trace') benchHot(true);
@@ -482,6 +483,7 @@ function main(): void {
   if (ONLY === undefined || ONLY === 'boot') benchBoot(rows); // 1,000 guests booting at once (bench/boot.ts)
   if (ONLY === undefined || ONLY === 'replay') benchReplay(rows); // 1M-record replay with hash check, chrome-trace export (bench/replay.ts)
   if (ONLY === undefined || ONLY === 'filter') benchFilter(rows); // trace filters over 1M decoded records (bench/filter.ts)
+  if (ONLY === undefined || ONLY === 'exercises') await benchExercises(rows); // the exercise pack graded (bench/exercises.ts)
   const secs = Number(nowNs() - t0) / 1e9;
   if (JSON_OUT) {
     console.log(JSON.stringify({ node: process.version, seconds: secs, rows: rows.map((r) => ({ ...r, name: r.name.trim() })) }, null, 2));
@@ -491,4 +493,4 @@ function main(): void {
   }
 }
 
-main();
+await main();
