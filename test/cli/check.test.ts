@@ -95,6 +95,8 @@ describe('the exercise pack', () => {
       expect(report.result).toBe('FAILURE');
       const failed = report.checks.filter((c) => c.result === 'FAILURE').map((c) => c.id);
       expect(failed).toEqual(ex.fails);
+      // Each failure points at its check's assertion in the exercise file (a .ts exercise's too).
+      for (const c of report.checks.filter((x) => x.result === 'FAILURE')) expect([c.file, c.line! > 0, c.col! > 0]).toEqual([ex.exercise, true, true]);
       expect(report.checks.some((c) => c.result === 'ERROR')).toBe(false);
       expect(report.percent).toBeLessThan(100);
       expect(report.console.endsWith('Test result: FAILURE\n')).toBe(true);
