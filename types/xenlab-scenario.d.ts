@@ -4,6 +4,9 @@
  *   import { scenario, kernel } from 'xenlab';
  *   export default scenario({ name: '...', domains: [...], steps: [...] }, (lab) => { ... });
  *
+ * An exercise's solution (docs/exercises.md) is written the same way and ends with
+ *   export default solution({ steps: [...], kernels: { guest: kernel('mine', { ... }) } });
+ *
  * A scenario file runs in a sandbox: no files, network, processes, timers or clocks; only this
  * module can be imported. Time and randomness come from the simulation (k.now(), k.random()).
  * Editors pick these typings up when this file is part of the project (tsconfig "include"), or
@@ -173,7 +176,17 @@ declare module 'xenlab' {
       | ({ as: DomainRef; ring_push: { ring: string; notify_port?: Num } } & StepExtras)
       | ({ as: DomainRef; ring_consume: { ring: string; max?: Num } } & StepExtras)
       | ({ as: DomainRef; ring_final_check: { ring: string } } & StepExtras)
+      | SolutionPlaceholder
     );
+
+  /**
+   * In an exercise: where the student's steps go when it is graded (xenlab check --solution FILE);
+   * without a solution it does nothing. `saves`: the $names the student's steps must save.
+   */
+  export interface SolutionPlaceholder {
+    solution: string;
+    saves?: string[];
+  }
 
   /** What must hold when the steps are done (the top-level `expect`). */
   export interface FinalExpect {
@@ -185,6 +198,40 @@ declare module 'xenlab' {
     counters?: { readonly [domain: string]: { upcalls?: Count; hypercalls?: Count; sends?: Count; deliveries?: Count | { readonly [port: string]: Count } } };
     /** How many trace records a filter (docs/filter.md) selects. */
     trace?: { filter: string; count: Count }[];
+  }
+
+  /** A graded check: an id, a title, points, the checks it requires, and one assertion. */
+  export type ExerciseCheck = {
+    /** Lower-case letters, digits, - and _; unique in the exercise. */
+    id: string;
+    title: string;
+    /** 1..1000 (default 1): all of them when the check succeeds, none otherwise. */
+    points?: number;
+    /** Ids of earlier checks that must succeed for this one to be evaluated (else it is a SKIP). */
+    requires?: string[];
+  } & (
+    | { port: PortCheck }
+    | { vcpu: VcpuCheck }
+    | { console: { domain: DomainRef; contains?: string | string[]; not_contains?: string | string[]; matches?: string | string[]; lines?: Count } }
+    | { counters: { domain: DomainRef; upcalls?: Count; hypercalls?: Count; sends?: Count; deliveries?: Count | { readonly [port: string]: Count } } }
+    | { trace: { filter: string; count: Count } }
+  );
+
+  /** What makes a scenario a graded exercise (docs/exercises.md). */
+  export interface Exercise {
+    title: string;
+    /** 1 first steps, 2 practice, 3 investigate, 4 build, 5 hard. */
+    level: 1 | 2 | 3 | 4 | 5;
+    /** What the student is to do and why. */
+    goal: string;
+    /** Shown one at a time. */
+    hints?: string[];
+    /** Guests whose kernel the student writes (a TypeScript solution's kernels). */
+    kernels?: string[];
+    /** The domain whose console ends with `Test result: <RESULT>` (default: the first guest). */
+    report?: DomainRef;
+    /** What is graded, and nothing else. */
+    checks: ExerciseCheck[];
   }
 
   /** The document a YAML scenario holds (docs/step-form.md). */
@@ -200,6 +247,15 @@ declare module 'xenlab' {
     domains?: Domain[];
     steps?: Step[];
     expect?: FinalExpect;
+    /** Makes the scenario a graded exercise. */
+    exercise?: Exercise;
+  }
+
+  /** What an exercise's solution gives: steps for its placeholder, and kernels for the guests it names. */
+  export interface SolutionParts {
+    steps?: Step[];
+    /** By guest name: what kernel() returned. */
+    kernels?: { readonly [guest: string]: CustomKernel };
   }
 
   /** What `setup` gets: adds to the document in code (loops, computed topologies). */
@@ -217,6 +273,12 @@ declare module 'xenlab' {
    * The file's default export is what it returns: `export default scenario({...}, lab => {...})`.
    */
   export function scenario(doc: ScenarioDoc, setup?: (lab: Lab) => void): ScenarioDoc;
+
+  /**
+   * Declares an exercise's solution (docs/exercises.md): `export default solution({ steps, kernels })`.
+   * Grade it with `xenlab check EXERCISE --solution FILE`.
+   */
+  export function solution(parts: SolutionParts): SolutionParts;
 
   // ---- custom kernels ----
 
@@ -257,6 +319,27 @@ declare module 'xenlab' {
     random(): number;
     /** How many events the kernel took on the port so far. */
     deliveries(port: number): number;
+    /**
+     * Xen 2.0, for a kernel with a control handler: sends a request to the domain controller (xend)
+     * on the control interface's tx ring and notifies it (ctrl_if_send_message_noblock). With
+     * `reply: true` the request gets an id from ctrl_if's table (the lowest free, 0..7) and the
+     * response goes to onControlResponse; otherwise its id is 0xFF. `ret` is -EAGAIN (-11) when eight
+     * requests are out whose responses the kernel has not consumed yet (TX_FULL): then
+     * onControlSpace runs once there is room. The payload holds at most 60 bytes.
+     */
+    control(msg: ControlRequest): { ret: number; id: number };
+  }
+
+  /** A control message a kernel sends (k.control). */
+  export interface ControlRequest {
+    /** CMSG_CONSOLE (0), ... by name or number. */
+    type: string | number;
+    /** CMSG_CONSOLE_DATA (0), ... by name or number (default 0). */
+    subtype?: string | number;
+    /** Text (UTF-8) or bytes, at most 60. */
+    payload?: string | number[];
+    /** Ask for the response (onControlResponse gets it, matched by id). */
+    reply?: boolean;
   }
 
   /** A custom kernel: the default kernel (upcalls on at boot, Linux's dispatch loop), plus these. */
@@ -276,6 +359,13 @@ declare module 'xenlab' {
      * is the response's payload (text, up to 60 bytes, or nothing), sent with ctrl_if_send_response.
      */
     onControlMessage?(k: Guest, msg: ControlMessage): string | number[] | void;
+    /**
+     * Xen 2.0: the controller's response to a request sent with `reply: true`, matched by its id as
+     * ctrl_if's tx tasklet does (the id is free again when this returns).
+     */
+    onControlResponse?(k: Guest, msg: ControlMessage): void;
+    /** Xen 2.0: the tx ring, full when k.control last returned -EAGAIN, has room again (ctrl_if_enqueue_space_callback). */
+    onControlSpace?(k: Guest): void;
   }
 
   /** A control message (control_msg_t) as onControlMessage gets it. */

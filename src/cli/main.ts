@@ -4,6 +4,7 @@
  * input cannot run.
  */
 import { formatProblem, ScenarioInputError } from '../scenario/errors.js';
+import { checkCommand } from './check.js';
 import { UsageError } from './common.js';
 import { exportCommand } from './export.js';
 import { replayCommand } from './replay.js';
@@ -17,6 +18,7 @@ const HELP = `xenlab — the XenLab simulator, headless
 
 Usage:
   xenlab run FILE [--json] [--trace OUT.jsonl] [--record REC] [--seed N] [--console-port BASE]
+  xenlab check EXERCISE [--solution FILE] [--json] [--seed N]
   xenlab replay REC [--json]
   xenlab export REC|FILE --format jsonl|chrome-trace [-o OUT] [--seed N]
   xenlab validate FILE... [--json]
@@ -25,12 +27,15 @@ Usage:
 
 Commands:
   run FILE   build the scenario's domains, run its steps, check its expectations
+  check      grade a solution against an exercise: each check's result, points and why
   replay REC run a recording again and check its trace hash (1: the runs diverge)
   export     a recording's or scenario's trace as JSON Lines or Chrome trace JSON (Perfetto)
   validate   check scenario files without running them (exit 2 when one is not sound)
   schema     print the JSON Schema of scenario files, for editors
 
 Exit codes: 0 every expect and check held; 1 one failed; 2 the input cannot run.
+(check: 0 every graded check succeeded; 1 one failed or was skipped; 2 bad input or ERROR.)
+Each command takes --help.
 `;
 
 function main(argv: string[]): number | Promise<number> {
@@ -44,11 +49,12 @@ function main(argv: string[]): number | Promise<number> {
     return 0;
   }
   if (command === 'run') return runCommand(rest);
+  if (command === 'check') return checkCommand(rest);
   if (command === 'replay') return replayCommand(rest);
   if (command === 'export') return exportCommand(rest);
   if (command === 'validate') return validateCommand(rest);
   if (command === 'schema') return schemaCommand(rest);
-  throw new UsageError(`unknown command "${command}" (try: xenlab run FILE, xenlab replay REC, xenlab export REC|FILE)`);
+  throw new UsageError(`unknown command "${command}" (try: xenlab run FILE, xenlab check EXERCISE --solution FILE, xenlab replay REC, xenlab export REC|FILE)`);
 }
 
 function exit(code: number): never {

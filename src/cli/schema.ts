@@ -5,10 +5,10 @@
  */
 import { parseArgs } from 'node:util';
 import { AtomicFile, FileError, reason } from '../host/files.js';
-import { scenarioJsonSchemaText } from '../scenario/schema.js';
+import { scenarioJsonSchemaText, solutionJsonSchemaText } from '../scenario/schema.js';
 import { UsageError } from './common.js';
 
-export const SCHEMA_HELP = `xenlab schema [-o FILE]
+export const SCHEMA_HELP = `xenlab schema [--solution] [-o FILE]
 
 Prints the JSON Schema (draft-07) of scenario files: every key with its meaning in Xen,
 defaults, and Xen's names (ops, VIRQs, GNTMAP flags, errnos, ...). Editors use it to
@@ -17,6 +17,8 @@ check and complete scenarios: put this line at the top of a scenario file
 (the repository ships the schema as schema/scenario.schema.json; npm run schema rewrites it).
 
 Options:
+  --solution         the schema of an exercise's solution file (steps: [...]) instead; shipped as
+                     schema/solution.schema.json (docs/exercises.md)
   -o, --output FILE  write the schema to FILE (atomically) instead of standard output
   -h, --help         show this help
 `;
@@ -27,6 +29,7 @@ export function schemaCommand(args: string[]): number {
     allowPositionals: false,
     options: {
       output: { type: 'string', short: 'o' },
+      solution: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -34,7 +37,7 @@ export function schemaCommand(args: string[]): number {
     process.stdout.write(SCHEMA_HELP);
     return 0;
   }
-  const text = scenarioJsonSchemaText();
+  const text = values.solution ? solutionJsonSchemaText() : scenarioJsonSchemaText();
   if (values.output === undefined) {
     process.stdout.write(text);
     return 0;

@@ -20,7 +20,7 @@ import { ERRNO_NAMES } from '../core/abi/errno.js';
 import { ScenarioInputError, type Pos, type Problem } from '../scenario/errors.js';
 import type { KernelName, Scenario } from '../scenario/model.js';
 import type { RunOptions } from '../scenario/runner.js';
-import { scriptKernel, ScriptError, type ScriptHandlers, type ScriptKernel } from '../scenario/script_kernel.js';
+import { scriptKernel, ScriptError, usesControlInterface, type ScriptControlRequest, type ScriptHandlers, type ScriptKernel } from '../scenario/script_kernel.js';
 import { loadScenario } from '../scenario/stepform.js';
 import { FileError, readScenarioText } from './files.js';
 import { Sandbox, SandboxError, type Frame, type HostValue, type SandboxLimits, type SandboxValue } from './sandbox.js';
@@ -110,7 +110,7 @@ export class TsScenario {
 
 // ---- transpiling ----
 
-interface Code {
+export interface Code {
   readonly file: string;
   /** The name QuickJS knows the module by (stack frames name it). */
   readonly jsFile: string;
@@ -129,7 +129,7 @@ function typescript(): Promise<typeof TS> {
   return tsModule;
 }
 
-async function transpile(file: string, text: string): Promise<Code> {
+export async function transpile(file: string, text: string): Promise<Code> {
   const ts = await typescript();
   const name = basename(file);
   const out = ts.transpileModule(text, {
@@ -175,24 +175,26 @@ async function transpile(file: string, text: string): Promise<Code> {
 
 // ---- evaluating ----
 
-interface Evaluation {
+export interface Evaluation {
   /** The document and what the file declared, as data. */
   readonly document: DocumentOut;
   /** The handlers of one custom kernel, calling into this evaluation. */
   handlers(kernelName: string): ScriptHandlers;
 }
 
-interface DocumentOut {
+export interface DocumentOut {
+  /** What the file declared: a scenario (scenario()) or an exercise's solution (solution()). */
+  kind: 'scenario' | 'solution';
   doc: unknown;
   /** Whether the module had a default export (else the document is what scenario() was given). */
   exported: boolean;
-  kernels: Record<string, { onEvent: boolean; onTimer: boolean; onConsoleInput: boolean; onControlMessage: boolean }>;
+  kernels: Record<string, ScriptHandlers['defined']>;
   /** Document paths of items added through `lab` → [line, col] of the call in the generated JS. */
   origins: Record<string, [number, number]>;
 }
 
 /** Runs the prelude and the module in the sandbox's current context. */
-function evaluate(code: Code, sandbox: Sandbox): Evaluation {
+export function evaluate(code: Code, sandbox: Sandbox): Evaluation {
   // The kernels of the run in progress, by domid; the host functions act as them.
   const running = new Map<number, ScriptKernel>();
   const kernelOf = (domid: unknown): ScriptKernel => {
@@ -209,6 +211,7 @@ function evaluate(code: Code, sandbox: Sandbox): Evaluation {
     now: (domid) => kernelOf(domid).hv.now,
     random: (domid) => kernelOf(domid).random(),
     deliveries: (domid, port) => kernelOf(domid).deliveries(port as number),
+    control: (domid, msg) => kernelOf(domid).sendControl(msg as ScriptControlRequest),
   };
   const where = (what?: string) => (e: unknown) => loadProblem(code, e, what);
   let bridge: SandboxValue;
@@ -231,12 +234,20 @@ function evaluate(code: Code, sandbox: Sandbox): Evaluation {
   } catch (e) {
     throw where('while turning the document into data')(e);
   }
-  const fns = { boot: sandbox.get(bridge, 'boot'), event: sandbox.get(bridge, 'event'), timer: sandbox.get(bridge, 'timer'), input: sandbox.get(bridge, 'input'), control: sandbox.get(bridge, 'control') };
+  const fns = {
+    boot: sandbox.get(bridge, 'boot'),
+    event: sandbox.get(bridge, 'event'),
+    timer: sandbox.get(bridge, 'timer'),
+    input: sandbox.get(bridge, 'input'),
+    control: sandbox.get(bridge, 'control'),
+    response: sandbox.get(bridge, 'response'),
+    space: sandbox.get(bridge, 'space'),
+  };
 
   return {
     document,
     handlers(kernelName: string): ScriptHandlers {
-      const defined = document.kernels[kernelName] ?? { onEvent: false, onTimer: false, onConsoleInput: false, onControlMessage: false };
+      const defined = document.kernels[kernelName] ?? { onEvent: false, onTimer: false, onConsoleInput: false, onControlMessage: false, onControlResponse: false, onControlSpace: false };
       const where = (k: ScriptKernel, what: string): string => `in ${what} of kernel "${kernelName}" in domain ${k.d.name}, at ${fmtNs(k.hv.now)} of virtual time`;
       const invoke = (k: ScriptKernel, what: string, fn: SandboxValue, args: HostValue[]): unknown => {
         try {
@@ -260,6 +271,8 @@ function evaluate(code: Code, sandbox: Sandbox): Evaluation {
           if (typeof bytes === 'string') throw new ScriptError(`${code.file}: onControlMessage of kernel "${kernelName}" returned ${bytes} (${where(k, 'onControlMessage')})`);
           return bytes;
         },
+        controlResponse: (k, msg) => void invoke(k, 'onControlResponse', fns.response, [k.d.domid, { ...msg, payload: [...msg.payload] }]),
+        controlSpace: (k) => void invoke(k, 'onControlSpace', fns.space, [k.d.domid]),
       };
     },
   };
@@ -272,6 +285,11 @@ function replyBytes(v: unknown): Uint8Array | string {
   if (bytes === undefined) return `${JSON.stringify(v) ?? typeof v}: the response's payload is text, a list of bytes, or nothing`;
   if (bytes.length > CTRL_MSG_MAX_PAYLOAD) return `${bytes.length} bytes: a control message's payload holds ${CTRL_MSG_MAX_PAYLOAD}`;
   return bytes;
+}
+
+/** The control-interface handlers a kernel has, in words. */
+export function controlHandlersOf(d: ScriptHandlers['defined']): string {
+  return (['onControlMessage', 'onControlResponse', 'onControlSpace'] as const).filter((h) => d[h] === true).join(' and ');
 }
 
 function vcpuArg(v: unknown): number {
@@ -293,6 +311,9 @@ function compileDocument(code: Code, out: DocumentOut): { scenario: Scenario; ya
     return hint === undefined ? { file: code.file, line: at.line, col: at.col, path, message } : { file: code.file, line: at.line, col: at.col, path, message, hint };
   };
   const doc = out.doc;
+  if (out.kind === 'solution') {
+    throw new ScenarioInputError([problem('', 'this file is the solution to an exercise (it calls solution()), not a scenario', 'grade it against its exercise: xenlab check EXERCISE --solution FILE')]);
+  }
   if (doc === undefined || doc === null) {
     throw new ScenarioInputError([problem('', 'the file gives no scenario', `end it with: export default scenario({ name, domains: [...], steps: [...] })`)]);
   }
@@ -313,8 +334,8 @@ function compileDocument(code: Code, out: DocumentOut): { scenario: Scenario; ya
         problems.push(problem(path, `unknown kernel "${dom.kernel}"`, `kernels are: ${[...BUILTIN_KERNELS, ...mine].join(', ')}${mine.length === 0 ? '; define your own with kernel(name, { ... })' : ''}`));
       } else if (i === 0) {
         problems.push(problem(path, 'dom0 runs the toolstack, not a custom kernel', 'give the kernel to a guest'));
-      } else if (out.kernels[dom.kernel]!.onControlMessage && !['2.0', 2, '2'].includes((doc as { xen?: unknown }).xen as string)) {
-        problems.push(problem(path, `kernel "${dom.kernel}" has onControlMessage: control messages travel on Xen 2.0's control interface`, 'add xen: "2.0" to the scenario, or drop onControlMessage'));
+      } else if (usesControlInterface(out.kernels[dom.kernel]!) && !['2.0', 2, '2'].includes((doc as { xen?: unknown }).xen as string)) {
+        problems.push(problem(path, `kernel "${dom.kernel}" has ${controlHandlersOf(out.kernels[dom.kernel]!)}: control messages travel on Xen 2.0's control interface`, 'add xen: "2.0" to the scenario, or drop those handlers'));
       } else if (typeof dom.name === 'string') {
         customKernels.set(dom.name, dom.kernel);
         dom.kernel = 'default';
@@ -339,7 +360,7 @@ function compileDocument(code: Code, out: DocumentOut): { scenario: Scenario; ya
  * Points every position of the compiled scenario at the .ts file: each value that has a document
  * path gets the place that path was written; domains and devices, which have none, get their own.
  */
-function movePositions(sc: Scenario, locate: (path: string) => Pos): void {
+export function movePositions(sc: Pick<Scenario, 'domains' | 'steps' | 'expect' | 'exercise'>, locate: (path: string) => Pos, file?: string): void {
   const seen = new Set<object>();
   const visit = (v: unknown, fallbackPath: string): void => {
     if (v === null || typeof v !== 'object' || seen.has(v)) return;
@@ -354,15 +375,17 @@ function movePositions(sc: Scenario, locate: (path: string) => Pos): void {
     }
     const o = v as Record<string, unknown>;
     const path = typeof o.path === 'string' ? o.path : fallbackPath;
-    if (typeof o.pos === 'object' && o.pos !== null) o.pos = locate(path);
+    if (typeof o.pos === 'object' && o.pos !== null) o.pos = file === undefined ? locate(path) : { ...locate(path), file };
     for (const [key, item] of Object.entries(o)) if (key !== 'op' && key !== 'pos') visit(item, path === '' ? key : `${path}.${key}`);
   };
   sc.domains.forEach((d, i) => visit(d, `domains[${i}]`));
   sc.steps.forEach((s, i) => visit(s, `steps[${i}]`));
+  if (sc.expect !== undefined) visit(sc.expect, 'expect');
+  if (sc.exercise !== undefined) visit(sc.exercise, 'exercise');
 }
 
 /** Where a document path was written in the .ts file: a `lab` call's place, the literal's key or item, or the scenario() call. */
-function locator(code: Code, origins: Record<string, [number, number]>): (path: string) => Pos {
+export function locator(code: Code, origins: Record<string, [number, number]>): (path: string) => Pos {
   const { ts, source } = code;
   const cache = new Map<string, Pos>();
   const posOf = (node: TS.Node): Pos => {
@@ -396,7 +419,7 @@ function documentNode(ts: typeof TS, source: TS.SourceFile): { doc: TS.Expressio
     if (ts.isCallExpression(n)) {
       const callee = n.expression;
       const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : '';
-      if (name === 'scenario') {
+      if (name === 'scenario' || name === 'solution') {
         result = { doc: n.arguments[0], call: n };
         return;
       }
@@ -481,7 +504,7 @@ function describeFailure(e: SandboxError): { text: string; hint?: string } {
 }
 
 /** A failure while loading: a positioned problem (exit 2, nothing run). */
-function loadProblem(code: Code, e: unknown, what?: string): Error {
+export function loadProblem(code: Code, e: unknown, what?: string): Error {
   if (!(e instanceof SandboxError)) return e instanceof Error ? e : new Error(String(e));
   const at = placeOf(code, e.frames) ?? { line: 1, col: 1 };
   const { text, hint } = describeFailure(e);
@@ -494,7 +517,7 @@ function runtimeError(code: Code, e: unknown, what: string): Error {
   if (!(e instanceof SandboxError)) return e instanceof Error ? e : new Error(String(e));
   const at = placeOf(code, e.frames);
   const { text, hint } = describeFailure(e);
-  return new ScriptError(`${at === undefined ? code.file : `${code.file}:${at.line}:${at.col}`}: ${text} (${what}${hint === undefined ? '' : `; ${hint}`})`);
+  return new ScriptError(`${at === undefined ? code.file : `${code.file}:${at.line}:${at.col}`}: ${text} (${what}${hint === undefined ? '' : `; ${hint}`})`, e.kind);
 }
 
 function fmtNs(ns: number): string {
@@ -575,6 +598,7 @@ const PRELUDE_FILE = 'xenlab-prelude.js';
 const API_MODULE_SOURCE = `const api = globalThis[Symbol.for('xenlab.api')];
 export const scenario = api.scenario;
 export const kernel = api.kernel;
+export const solution = api.solution;
 export const retName = api.retName;
 `;
 
@@ -585,7 +609,7 @@ export const retName = api.retName;
  */
 const PRELUDE = String.raw`(function (host, errnoNames, jsFile) {
   'use strict';
-  const HANDLERS = ['boot', 'onEvent', 'onTimer', 'onConsoleInput', 'onControlMessage'];
+  const HANDLERS = ['boot', 'onEvent', 'onTimer', 'onConsoleInput', 'onControlMessage', 'onControlResponse', 'onControlSpace'];
   const BUILTIN = ['default', 'plan9', 'minios'];
   // Host functions throw host errors; re-throw them from here so the stack shows the scenario's line.
   const fromHost = (f) => function (...a) {
@@ -613,6 +637,7 @@ const PRELUDE = String.raw`(function (host, errnoNames, jsFile) {
   const running = new Map();
   const origins = {};
   let declared;
+  let declaredKind = 'scenario';
   let calls = 0;
 
   const callerRe = new RegExp(jsFile.replace(/[.*+?^$\{\}()|[\]\\]/g, '\\$&') + ':(\\d+):(\\d+)');
@@ -642,8 +667,20 @@ const PRELUDE = String.raw`(function (host, errnoNames, jsFile) {
     return name;
   }
 
+  function solution(parts) {
+    if (calls++ > 0) throw new Error('scenario() or solution() is called once per file');
+    if (parts === null || typeof parts !== 'object' || Array.isArray(parts)) throw new TypeError('solution(parts): the parts are an object such as { steps: [...], kernels: { guest: mine } }');
+    for (const key of Object.keys(parts)) if (key !== 'steps' && key !== 'kernels') throw new TypeError('solution(parts): unknown part "' + key + '" (parts are: steps, kernels)');
+    const out = {};
+    if (parts.steps !== undefined) out.steps = Array.isArray(parts.steps) ? parts.steps.slice() : parts.steps;
+    if (parts.kernels !== undefined) out.kernels = parts.kernels !== null && typeof parts.kernels === 'object' ? Object.assign({}, parts.kernels) : parts.kernels;
+    declared = out;
+    declaredKind = 'solution';
+    return out;
+  }
+
   function scenario(doc, setup) {
-    if (calls++ > 0) throw new Error('scenario() is called once per file');
+    if (calls++ > 0) throw new Error('scenario() or solution() is called once per file');
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new TypeError('scenario(doc): the document is an object such as { name, domains: [...], steps: [...] }');
     const out = Object.assign({}, doc);
     out.domains = doc.domains === undefined ? [] : Array.isArray(doc.domains) ? doc.domains.slice() : doc.domains;
@@ -677,7 +714,7 @@ const PRELUDE = String.raw`(function (host, errnoNames, jsFile) {
     return out;
   }
 
-  const api = Object.freeze({ scenario, kernel, retName });
+  const api = Object.freeze({ scenario, solution, kernel, retName });
   Object.defineProperty(globalThis, Symbol.for('xenlab.api'), { value: api });
 
   function makeK(domid, name, vcpus) {
@@ -717,6 +754,9 @@ const PRELUDE = String.raw`(function (host, errnoNames, jsFile) {
       deliveries(port) {
         return h.deliveries(domid, port);
       },
+      control(msg) {
+        return h.control(domid, msg);
+      },
     });
   }
 
@@ -731,8 +771,18 @@ const PRELUDE = String.raw`(function (host, errnoNames, jsFile) {
       const exported = ns !== null && typeof ns === 'object' && 'default' in ns;
       const doc = exported ? ns.default : declared;
       const ks = {};
-      for (const [name, k] of kernels) ks[name] = { onEvent: 'onEvent' in k.fns, onTimer: 'onTimer' in k.fns, onConsoleInput: 'onConsoleInput' in k.fns, onControlMessage: 'onControlMessage' in k.fns };
-      return JSON.stringify({ doc: doc === undefined ? null : doc, exported, kernels: ks, origins });
+      for (const [name, k] of kernels) {
+        ks[name] = {
+          onEvent: 'onEvent' in k.fns,
+          onTimer: 'onTimer' in k.fns,
+          onConsoleInput: 'onConsoleInput' in k.fns,
+          onControlMessage: 'onControlMessage' in k.fns,
+          onControlResponse: 'onControlResponse' in k.fns,
+          onControlSpace: 'onControlSpace' in k.fns,
+        };
+      }
+      const kind = doc !== undefined && doc === declared ? declaredKind : 'scenario';
+      return JSON.stringify({ kind, doc: doc === undefined ? null : doc, exported, kernels: ks, origins });
     },
     boot(domid, kernelName, domainName, vcpus) {
       const def = kernels.get(kernelName);
@@ -756,6 +806,14 @@ const PRELUDE = String.raw`(function (host, errnoNames, jsFile) {
       const r = run(domid);
       const reply = r.def.fns.onControlMessage.call(r.def.obj, r.k, Object.freeze(msg));
       return reply === undefined ? null : reply;
+    },
+    response(domid, msg) {
+      const r = run(domid);
+      r.def.fns.onControlResponse.call(r.def.obj, r.k, Object.freeze(msg));
+    },
+    space(domid) {
+      const r = run(domid);
+      r.def.fns.onControlSpace.call(r.def.obj, r.k);
     },
   };
 })`;

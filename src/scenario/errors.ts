@@ -6,6 +6,8 @@
 export interface Pos {
   line: number;
   col: number;
+  /** The file, when it is not the scenario's own (an exercise's solution spliced into it). */
+  file?: string;
 }
 
 export interface Problem {

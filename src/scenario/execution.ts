@@ -36,6 +36,8 @@ import type { Hypervisor } from '../core/hv/hypervisor.js';
 import type { Scenario, Step } from './model.js';
 import type { RunOptions, RunResult } from './runner.js';
 import { StepRunner, typeAtConsole, type TypeResult } from './steps.js';
+
+export type { StepRunner } from './steps.js';
 import { fmtNs } from './time.js';
 import { watchUntil, type Watch } from './until.js';
 
@@ -56,6 +58,11 @@ export interface ExecutionOptions extends RunOptions {
   inputs?: readonly ExecInput[];
   /** Called after each unit (and once at position 0), inputs due there applied: a host notes what the position holds. */
   onUnit?: (position: number) => void;
+  /**
+   * Called once, right after the top-level expect block is compared (in the
+   * unit that ends the last step): a grader compares more there (exercise.ts).
+   */
+  onFinal?: (runner: StepRunner) => void;
 }
 
 // The phase of the step in progress.
@@ -110,6 +117,7 @@ export class Execution {
   private replayAt = 0;
   private readonly problems: string[] = [];
   private readonly onUnit: ((position: number) => void) | undefined;
+  private readonly onFinal: ((runner: StepRunner) => void) | undefined;
 
   constructor(
     readonly sc: Scenario,
@@ -118,8 +126,9 @@ export class Execution {
     this.runner = new StepRunner(sc, opts);
     this.hv = this.runner.hv;
     this.steps = sc.steps;
+    this.onFinal = opts.onFinal;
     this.replaying = opts.inputs === undefined ? [] : [...opts.inputs].sort((a, b) => a.position - b.position);
-    if (this.steps.length === 0) this.runner.checkFinal();
+    if (this.steps.length === 0) this.final();
     this.applyInputs();
     this.hv.trace.flush();
     this.onUnit = opts.onUnit;
@@ -178,6 +187,13 @@ export class Execution {
   runScript(): void {
     while (!this.scriptDone) this.take();
     this.hv.trace.flush();
+  }
+
+  /** Takes at most `units` units towards the end of the script; whether it is done. */
+  runScriptFor(units: number): boolean {
+    for (let n = 0; n < units && !this.scriptDone; n++) this.take();
+    this.hv.trace.flush();
+    return this.scriptDone;
   }
 
   /**
@@ -367,9 +383,15 @@ export class Execution {
       this.active = undefined;
       this.index++;
       // The script is done: the top-level expect block is compared in this unit.
-      if (this.index === this.steps.length) this.runner.checkFinal();
+      if (this.index === this.steps.length) this.final();
     }
     return STEP;
+  }
+
+  /** The script is done: the top-level expect block, then whoever asked to compare more. */
+  private final(): void {
+    this.runner.checkFinal();
+    this.onFinal?.(this.runner);
   }
 
   // ---- inputs ----

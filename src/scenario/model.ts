@@ -169,7 +169,25 @@ export type Step =
   | (StepBase & { readonly kind: 'virq'; readonly domain: NumArg; readonly virq: NumArg; readonly vcpu: NumArg })
   | (StepBase & { readonly kind: 'pirq'; readonly domain: NumArg; readonly pirq: NumArg })
   | (StepBase & { readonly kind: 'type'; readonly domain: NumArg; readonly text: string })
-  | (StepBase & { readonly kind: 'fault'; readonly fault: FaultSpec });
+  | (StepBase & { readonly kind: 'fault'; readonly fault: FaultSpec })
+  | (StepBase & { readonly kind: 'solution'; readonly prompt: string; readonly saves: readonly SaveName[]; readonly context: SolutionContext });
+
+/** A name written in a list (a placeholder's saves, an exercise's kernels), with where. */
+export interface SaveName {
+  readonly name: string;
+  readonly pos: Pos;
+  readonly path: string;
+}
+
+/**
+ * What the checker knew where an exercise's placeholder stands, so that a
+ * solution's steps are compiled as if written there: the $names saved before
+ * it, and the earliest virtual time the steps before it can end at.
+ */
+export interface SolutionContext {
+  readonly saved: readonly string[];
+  readonly clockMin: number;
+}
 
 /** How many: exactly (min = max), or within bounds. */
 export interface CountSpec {
@@ -228,6 +246,38 @@ export interface FinalExpect {
   readonly path: string;
 }
 
+/** What a graded check asserts: a port or vCPU (as a check step), or one part of the final expect block. */
+export type ExerciseAssertion =
+  | { readonly kind: 'port' | 'vcpu'; readonly check: Extract<Step, { kind: 'check' }> }
+  | { readonly kind: 'console' | 'counters' | 'trace'; readonly expect: FinalExpect };
+
+export interface ExerciseCheck {
+  readonly id: string;
+  readonly title: string;
+  readonly points: number;
+  /** Ids of earlier checks that must succeed for this one to be evaluated. */
+  readonly requires: readonly string[];
+  readonly assert: ExerciseAssertion;
+  readonly pos: Pos;
+  readonly path: string;
+}
+
+/** The `exercise` block: what makes a scenario a graded exercise. */
+export interface ExerciseSpec {
+  readonly title: string;
+  /** 1 (first steps) .. 5 (hard). */
+  readonly level: number;
+  readonly goal: string;
+  readonly hints: readonly string[];
+  /** Guests whose kernel the student writes (a TypeScript solution's custom kernel). */
+  readonly kernels: readonly SaveName[];
+  /** The domid whose console ends with the `Test result:` line. */
+  readonly report: number;
+  readonly checks: readonly ExerciseCheck[];
+  readonly pos: Pos;
+  readonly path: string;
+}
+
 export interface Scenario {
   readonly file: string;
   readonly name: string;
@@ -238,4 +288,6 @@ export interface Scenario {
   readonly domains: readonly DomainSpec[];
   readonly steps: readonly Step[];
   readonly expect?: FinalExpect;
+  /** Present when the scenario is a graded exercise. */
+  readonly exercise?: ExerciseSpec;
 }

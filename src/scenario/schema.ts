@@ -463,7 +463,6 @@ class Generator {
       const guest = this.define(`${p}.guest`, () => ({
         ...describe('a guest domain (domid 1, 2, ... in order)'),
         ...this.map(fields(false), xen),
-        ...(xen === '4' ? { if: { required: ['devices'] }, then: { required: ['kernel'], properties: { kernel: { const: 'minios', description: 'split devices need the minios kernel (blkfront, netfront)' } } } } : {}),
         defaultSnippets: snippets,
       }));
       return {
@@ -516,6 +515,42 @@ export function scenarioJsonSchema(): JsonSchema {
 /** The schema as the shipped file holds it: JSON with a 2-space indent and a final newline. */
 export function scenarioJsonSchemaText(): string {
   return `${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`;
+}
+
+export const SOLUTION_SCHEMA_ID = 'urn:xenlab:schema:solution';
+
+/**
+ * The JSON Schema of an exercise's solution file (YAML): `steps: [...]`, the
+ * steps that take the place of the exercise's solution placeholder. The file
+ * does not say which Xen the exercise runs on, so a step of either hypervisor
+ * is accepted here; the validator knows the exercise, and says more.
+ */
+export function solutionJsonSchema(): JsonSchema {
+  const g = new Generator();
+  const schema: JsonSchema = {
+    $schema: SCHEMA_DRAFT,
+    $id: SOLUTION_SCHEMA_ID,
+    title: 'XenLab exercise solution',
+    ...describe("the solution to an exercise (docs/exercises.md): the steps that go where the exercise's solution placeholder is; xenlab check EXERCISE --solution FILE grades them"),
+    type: 'object',
+    properties: {
+      steps: {
+        type: 'array',
+        ...describe("the student's steps, in the step form of the exercise's hypervisor (docs/step-form.md); $names saved before the placeholder may be used, and the ones the placeholder lists in saves must be saved"),
+        items: { ...describe('a step'), anyOf: XEN_MODES.map((xen) => refWith(g.stepDef(xen), describe(`a step on ${MODE_WORDS[xen]}`))) },
+      },
+    },
+    required: ['steps'],
+    additionalProperties: false,
+    defaultSnippets: [{ label: 'solution', description: 'the steps of a solution', body: { steps: [{ as: '${1:guest}', op: '${2:bind_virq}', args: {} }] } }],
+  };
+  schema.definitions = Object.fromEntries(Object.keys(g.definitions).sort().map((k) => [k, g.definitions[k]]));
+  return schema;
+}
+
+/** The solution schema as the shipped file holds it. */
+export function solutionJsonSchemaText(): string {
+  return `${JSON.stringify(solutionJsonSchema(), null, 2)}\n`;
 }
 
 /** Every op of both hypervisors, for tests and docs. */

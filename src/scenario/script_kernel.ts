@@ -13,7 +13,7 @@ import * as grant from '../core/abi/grant.js';
 import { XEN2_SHUTDOWN_REASON_NAMES, virqByName as virqByNameXen2 } from '../core/abi/xen2.js';
 import { DefaultKernel, type EventAbi } from '../core/guest/kernel.js';
 import { GuestCtrlIf } from '../core/guest/ctrl_if.js';
-import { cmsgName, cmsgTypeName, copyCtrlMsg, payloadOf, setPayload } from '../core/abi/ctrl_if.js';
+import { cmsgName, cmsgTypeName, copyCtrlMsg, CTRL_MSG_MAX_PAYLOAD, ctrlMsg, payloadOf, setPayload, type CtrlMsg } from '../core/abi/ctrl_if.js';
 import type { Domain } from '../core/hv/domain.js';
 import { hypercall, type OpSpec, type ResolvedArgs } from '../core/hv/hypercall.js';
 import { opsFor } from '../core/hv/hypercall_xen2.js';
@@ -29,13 +29,38 @@ import { didYouMean } from './errors.js';
  */
 export interface ScriptHandlers {
   /** Which optional handlers the script defined: the others cost no call. */
-  readonly defined: { readonly onEvent: boolean; readonly onTimer: boolean; readonly onConsoleInput: boolean; readonly onControlMessage?: boolean };
+  readonly defined: {
+    readonly onEvent: boolean;
+    readonly onTimer: boolean;
+    readonly onConsoleInput: boolean;
+    readonly onControlMessage?: boolean;
+    readonly onControlResponse?: boolean;
+    readonly onControlSpace?: boolean;
+  };
   boot(k: ScriptKernel): void;
   event(k: ScriptKernel, port: number, vcpu: number): void;
   timer(k: ScriptKernel, vcpu: number): void;
   consoleInput(k: ScriptKernel, text: string): void;
   /** A request from the domain controller (Xen 2.0's xend) on the control interface; returns the response's payload. */
   controlMessage?(k: ScriptKernel, msg: ScriptControlMessage): Uint8Array;
+  /** The controller's response to a request the kernel sent asking for one (matched by its id, as ctrl_if's tx tasklet does). */
+  controlResponse?(k: ScriptKernel, msg: ScriptControlMessage): void;
+  /** The tx ring, full when the kernel last tried to send, has room again (ctrl_if_enqueue_space_callback). */
+  controlSpace?(k: ScriptKernel): void;
+}
+
+/** Whether a kernel's handlers use Xen 2.0's control interface (and so get a control channel from xend). */
+export function usesControlInterface(defined: ScriptHandlers['defined']): boolean {
+  return defined.onControlMessage === true || defined.onControlResponse === true || defined.onControlSpace === true;
+}
+
+/** A control message the script sends (k.control): type and subtype by number or name, a payload of text or bytes. */
+export interface ScriptControlRequest {
+  readonly type: number | string;
+  readonly subtype?: number | string;
+  readonly payload?: string | readonly number[];
+  /** Ask for the response with an id from ctrl_if's table (onControlResponse gets it); else id 0xFF. */
+  readonly reply?: boolean;
 }
 
 /** A control message (control_msg_t) as the script sees it. */
@@ -49,9 +74,15 @@ export interface ScriptControlMessage {
   readonly payload: readonly number[];
 }
 
+/** Why a script failed: it threw, or ran into the sandbox's time, memory or stack limit (or the sandbox was dead). */
+export type ScriptFailure = 'thrown' | 'timeout' | 'memory' | 'stack' | 'dead';
+
 /** A scenario script failed (threw, ran too long, used too much memory); `message` says where. */
 export class ScriptError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly reason: ScriptFailure = 'thrown',
+  ) {
     super(message);
     this.name = 'ScriptError';
   }
@@ -66,7 +97,7 @@ export interface ScriptCallResult {
 /** A factory for the runner's `kernels` hook (RunOptions.kernels); one with onControlMessage asks for a control channel. */
 export function scriptKernel(kernelName: string, handlers: ScriptHandlers, abi: EventAbi = '2l') {
   const make = (hv: Hypervisor, d: Domain, console?: (bytes: Uint8Array) => void): ScriptKernel => new ScriptKernel(hv, d, kernelName, handlers, abi, console);
-  return Object.assign(make, { controlChannel: handlers.defined.onControlMessage === true });
+  return Object.assign(make, { controlChannel: usesControlInterface(handlers.defined) });
 }
 
 export class ScriptKernel extends DefaultKernel {
@@ -91,7 +122,7 @@ export class ScriptKernel extends DefaultKernel {
 
   override boot(): void {
     super.boot();
-    if (this.handlers.defined.onControlMessage === true && this.d.xen === '2.0') this.openControlInterface();
+    if (usesControlInterface(this.handlers.defined) && this.d.xen === '2.0') this.openControlInterface();
     this.handlers.boot(this);
   }
 
@@ -107,16 +138,11 @@ export class ScriptKernel extends DefaultKernel {
     this.ctrlPort = port;
     const ctrl = new GuestCtrlIf(this.d.sharedInfo, () => void this.send(port), { trace: this.hv.trace, dom: this.d.domid });
     this.ctrl = ctrl;
+    // Without onControlMessage, ctrl_if's default receiver answers each request with an empty payload.
+    if (this.handlers.defined.onControlMessage !== true) return;
     for (let type = 0; type < 256; type++) {
       ctrl.registerReceiver(type, (msg) => {
-        const reply = this.handlers.controlMessage!(this, {
-          type: msg.type,
-          subtype: msg.subtype,
-          id: msg.id,
-          type_name: cmsgTypeName(msg.type),
-          subtype_name: cmsgName(msg.type, msg.subtype),
-          payload: Array.from(payloadOf(msg)),
-        });
+        const reply = this.handlers.controlMessage!(this, scriptMessage(msg));
         // The response reuses the request's header (type, subtype, id), as drivers do.
         const rsp = copyCtrlMsg(msg);
         setPayload(rsp, reply);
@@ -150,6 +176,35 @@ export class ScriptKernel extends DefaultKernel {
   }
 
   // ---- the guest API the script calls ----
+
+  /**
+   * ctrl_if_send_message_noblock on the control interface: the message on
+   * tx_ring and a notify. With `reply`, an id from ctrl_if's table (the lowest
+   * free, 0..7) and the response goes to onControlResponse; without, id 0xFF.
+   * -EAGAIN when eight requests are out whose responses the kernel has not
+   * consumed (TX_FULL); then onControlSpace runs once there is room.
+   */
+  sendControl(req: ScriptControlRequest): { ret: number; id: number } {
+    const ctrl = this.ctrl;
+    if (ctrl === undefined) {
+      throw new Error(this.d.xen === '2.0' ? `${this.d.name} has no control channel: a kernel gets one from xend when it has onControlMessage, onControlResponse or onControlSpace` : 'the control interface is Xen 2.0\'s (xen: "2.0")');
+    }
+    if (req === null || typeof req !== 'object') throw new TypeError('control(msg): the message is an object such as { type: "CMSG_CONSOLE", subtype: "CMSG_CONSOLE_DATA", payload: "hello\\n" }');
+    const type = controlType(req.type);
+    const subtype = controlSubtype(type, req.subtype ?? 0);
+    const payload = typeof req.payload === 'string' ? utf8(req.payload) : Array.isArray(req.payload) ? bytesOf(req.payload as readonly unknown[]) : req.payload === undefined ? new Uint8Array(0) : undefined;
+    if (payload === undefined) throw new TypeError('control(msg): the payload is text or a list of bytes');
+    if (payload.length > CTRL_MSG_MAX_PAYLOAD) throw new RangeError(`control(msg): a payload of ${payload.length} bytes; a control message holds ${CTRL_MSG_MAX_PAYLOAD} (cut longer text into pieces, as XenLinux's console driver does)`);
+    const msg = ctrlMsg(type, subtype, 0, payload);
+    const h = this.handlers;
+    const hnd = req.reply === true ? (rsp: CtrlMsg) => h.controlResponse?.(this, scriptMessage(rsp)) : undefined;
+    const ret = ctrl.sendMessageNoblock(msg, hnd);
+    if (ret < 0 && h.defined.onControlSpace === true) ctrl.enqueueSpaceCallback(this.onSpace);
+    return { ret, id: ret === 0 ? msg.id : -1 };
+  }
+
+  /** The task ctrl_if runs when a full tx ring gets a slot back: the script's onControlSpace. */
+  private readonly onSpace = (): void => this.handlers.controlSpace?.(this);
 
   /** A hypercall by op name with Xen's argument names; names (domains, VIRQs, flags, reasons) are resolved as in the step form. */
   hypercallByName(op: string, args: Readonly<Record<string, unknown>>, vcpu = 0): ScriptCallResult {
@@ -255,6 +310,30 @@ export class ScriptKernel extends DefaultKernel {
         throw new TypeError(`${what}: expected a number, found "${v}"`);
     }
   }
+}
+
+/** A control message as the script sees it. */
+function scriptMessage(msg: CtrlMsg): ScriptControlMessage {
+  return { type: msg.type, subtype: msg.subtype, id: msg.id, type_name: cmsgTypeName(msg.type), subtype_name: cmsgName(msg.type, msg.subtype), payload: Array.from(payloadOf(msg)) };
+}
+
+/** A message type by number (0..255) or name (CMSG_CONSOLE). */
+function controlType(v: unknown): number {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 255) return v;
+  if (typeof v === 'string') for (let t = 0; t < 256; t++) if (cmsgTypeName(t) === v) return t;
+  throw new TypeError(`control(msg): unknown message type ${JSON.stringify(v)} (a number 0..255, or a name such as CMSG_CONSOLE)`);
+}
+
+/** A subtype by number (0..255) or name (CMSG_CONSOLE_DATA), for its type. */
+function controlSubtype(type: number, v: unknown): number {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 255) return v;
+  if (typeof v === 'string') for (let st = 0; st < 256; st++) if (cmsgName(type, st) === v) return st;
+  throw new TypeError(`control(msg): unknown subtype ${JSON.stringify(v)} of ${cmsgTypeName(type)} (a number 0..255, or a name such as CMSG_CONSOLE_DATA)`);
+}
+
+function bytesOf(list: readonly unknown[]): Uint8Array {
+  if (!list.every((b) => Number.isInteger(b) && (b as number) >= 0 && (b as number) <= 255)) throw new TypeError('control(msg): a payload list holds bytes (whole numbers 0..255)');
+  return Uint8Array.from(list as number[]);
 }
 
 function whole(v: number, what: string): number {

@@ -56,10 +56,12 @@ export interface Source {
   readonly file: string;
   readonly root: YNode | null;
   readonly lines: LineIndex;
+  /** Every position read from it names the file (a solution's steps, spliced into an exercise). */
+  readonly stampFile?: boolean;
 }
 
 /** Parses YAML, turning syntax errors into positioned problems. */
-export function parseYaml(file: string, text: string): Source {
+export function parseYaml(file: string, text: string, opts: { stampFile?: boolean } = {}): Source {
   const lines = new LineIndex(text);
   let events: Event[];
   try {
@@ -76,7 +78,7 @@ export function parseYaml(file: string, text: string): Source {
     problems.push({ file, line: at.line, col: at.col, path: '', message, hint: 'YAML syntax' });
   }).build();
   if (problems.length > 0) throw new ScenarioInputError(problems);
-  return { file, root, lines };
+  return opts.stampFile === true ? { file, root, lines, stampFile: true } : { file, root, lines };
 }
 
 function keyText(key: YNode): string {
@@ -217,9 +219,14 @@ export class Cursor {
 
   pos(): Pos {
     const start = this.node?.start ?? -1;
-    if (start >= 0) return this.src.lines.linePos(start);
-    if (typeof this.fallback !== 'number') return this.fallback;
-    return this.fallback >= 0 ? this.src.lines.linePos(this.fallback) : { line: 1, col: 1 };
+    if (start >= 0) return this.stamp(this.src.lines.linePos(start));
+    if (typeof this.fallback !== 'number') return this.stamp(this.fallback);
+    return this.stamp(this.fallback >= 0 ? this.src.lines.linePos(this.fallback) : { line: 1, col: 1 });
+  }
+
+  /** A position as this source gives it: with its file when the source says so. */
+  stamp(p: Pos): Pos {
+    return this.src.stampFile === true && p.file === undefined ? { ...p, file: this.src.file } : p;
   }
 
   /** The offset pos() points at, or -1 for the start of the file. */
@@ -248,7 +255,7 @@ export class Cursor {
     const p = this.pos();
     const n = this.node;
     const quoted = n?.kind === 'scalar' && n.quoted;
-    return { line: p.line, col: p.col + offset + (quoted ? 1 : 0) };
+    return { ...p, col: p.col + offset + (quoted ? 1 : 0) };
   }
 
   /** The scalar's value, or undefined when this is not a scalar. */
@@ -272,7 +279,7 @@ export class Cursor {
     if (this.node?.kind !== 'map') return [];
     return this.node.pairs.map((pair) => {
       const at = pair.key.start >= 0 ? pair.key.start : this.offset();
-      return { key: pair.keyText, keyPos: at >= 0 ? this.src.lines.linePos(at) : this.pos(), value: new Cursor(this.src, pair.value, this.child(pair.keyText), at) };
+      return { key: pair.keyText, keyPos: at >= 0 ? this.stamp(this.src.lines.linePos(at)) : this.pos(), value: new Cursor(this.src, pair.value, this.child(pair.keyText), at) };
     });
   }
 

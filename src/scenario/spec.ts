@@ -413,7 +413,7 @@ export const DOMAIN_FIELDS: Fields = {
   max_evtchn_port: { doc: "the domain's highest event-channel port (max_evtchn_port of XEN_DOMCTL_createdomain, xl's max_event_channels - 1): allocating a port above it fails with -ENOSPC", kind: int(1, 0x7fffffff), defaultDoc: "1023 for a domU, the ABI's limit for dom0", what: 'max_evtchn_port', xen: '4', examples: [1023] },
   cmdline: { doc: "the kernel command line (start_info's cmd_line)", kind: text, default: '', what: 'a command line' },
   kernel: { doc: 'the guest kernel it boots', kind: { t: 'choice', choices: KERNELS }, default: 'default' },
-  devices: { doc: 'split devices the toolstack in dom0 adds before the guest boots (xenstore front and back directories in XenbusStateInitialising); they connect through the XenbusState handshake. Guests with kernel: minios only', kind: { t: 'map', fields: DEVICE_FIELDS }, xen: '4' },
+  devices: { doc: "split devices the toolstack in dom0 adds before the guest boots (xenstore front and back directories in XenbusStateInitialising); they connect through the XenbusState handshake: a minios guest's blkfront and netfront drive the frontends, with the default kernel the steps do", kind: { t: 'map', fields: DEVICE_FIELDS }, xen: '4' },
 };
 
 
@@ -486,6 +486,63 @@ export const FINAL_EXPECT_FIELDS: Fields = {
   trace: { doc: 'how many trace records of a kind the run made: a list of { filter, count }', kind: { t: 'list', item: { doc: 'records a filter selects, and how many', kind: { t: 'map', fields: FINAL_TRACE_FIELDS } } } },
 };
 
+// ---- exercises ----
+
+/** A check's id: a word, unique in the exercise (requires and reports name it). */
+export const CHECK_ID_PATTERN = '^[a-z][a-z0-9_-]*$';
+
+/** What each level means, 1 (first steps) to 5 (hard). */
+export const EXERCISE_LEVELS: readonly string[] = ['first steps', 'practice', 'investigate', 'build', 'hard'];
+
+const CHECK_DOMAIN_OF = (what: string): Field => ({ doc: `the domain whose ${what} it is (a name or an id)`, kind: { t: 'domain' }, required: true });
+
+/** The assertion a graded check makes: one of these, each the form a check step or the final expect block gives it. */
+export const EXERCISE_ASSERTIONS: Fields = {
+  port: { doc: 'a port as the steps left it, compared as a check step compares it: { domain, port, state, pending, masked, delivered, vcpu, linked, priority }', kind: { t: 'map', fields: PORT_CHECK_FIELDS } },
+  vcpu: { doc: "a vCPU as the steps left it, compared as a check step compares it: { domain, vcpu, upcall_pending, upcall_mask, pending_sel, ready }", kind: { t: 'map', fields: VCPU_CHECK_FIELDS } },
+  console: {
+    doc: "a domain's console output by the end, as the final expect block's consoles: { domain, contains, not_contains, matches, lines }",
+    kind: { t: 'map', fields: { domain: CHECK_DOMAIN_OF('console'), ...FINAL_CONSOLE_FIELDS }, anyOf: Object.keys(FINAL_CONSOLE_FIELDS) },
+  },
+  counters: {
+    doc: "what the machine counted for a domain over the run, as the final expect block's counters: { domain, upcalls, hypercalls, sends, deliveries }",
+    kind: { t: 'map', fields: { domain: CHECK_DOMAIN_OF('counts'), ...FINAL_COUNTER_FIELDS }, anyOf: Object.keys(FINAL_COUNTER_FIELDS) },
+  },
+  trace: { doc: 'how many trace records a filter selects over the run (docs/filter.md): { filter, count }', kind: { t: 'map', fields: FINAL_TRACE_FIELDS } },
+};
+
+export const EXERCISE_CHECK_FIELDS: Fields = {
+  id: { doc: 'a short name for the check, unique in the exercise (lower case, digits, - and _): requires and reports use it', kind: { t: 'text', pattern: CHECK_ID_PATTERN }, required: true, what: 'a check id', examples: ['timer-bound'] },
+  title: { doc: 'what the check assesses, in a line for the student', kind: text, required: true, what: 'the check\'s title', examples: ['VIRQ_TIMER is bound on vCPU 0'] },
+  points: { doc: 'what the check is worth: all of it when it succeeds, nothing otherwise', kind: int(1, 1000), default: 1, what: 'a number of points' },
+  requires: {
+    doc: 'checks listed before this one that must succeed for it to be evaluated; otherwise it is a SKIP',
+    kind: { t: 'list', item: { doc: 'the id of an earlier check', kind: { t: 'text', pattern: CHECK_ID_PATTERN }, what: 'a check id' } },
+    defaultDoc: 'none',
+    examples: [['timer-bound']],
+  },
+  ...EXERCISE_ASSERTIONS,
+};
+
+export const EXERCISE_FIELDS: Fields = {
+  title: { doc: "the exercise's title, as the exercise list shows it", kind: text, required: true, what: 'the exercise title', examples: ['Count the timer\'s ticks'] },
+  level: { doc: `how hard it is: ${EXERCISE_LEVELS.map((l, i) => `${i + 1} ${l}`).join(', ')}`, kind: int(1, EXERCISE_LEVELS.length), required: true, what: 'a level' },
+  goal: { doc: 'what the student is to do and why, written for the student', kind: text, required: true, what: 'the goal' },
+  hints: { doc: 'hints shown one at a time, in order: each should teach a step of the way, not give the answer', kind: { t: 'list', item: { doc: 'a hint', kind: text, what: 'a hint' } }, defaultDoc: 'none' },
+  kernels: {
+    doc: "guests whose kernel the student writes: a TypeScript solution gives each a custom kernel (kernel(name, handlers)); without one, the domain's kernel here runs",
+    kind: { t: 'list', item: { doc: 'a guest of this scenario, by name', kind: { t: 'text', pattern: DOMAIN_NAME_PATTERN }, what: 'a domain name' } },
+    defaultDoc: 'none',
+    examples: [['guest']],
+  },
+  report: { doc: "the domain whose console ends with the grade's `Test result: <RESULT>` line, as an XTF test kernel prints it", kind: { t: 'domain' }, defaultDoc: 'the first guest (dom0 when there is none)' },
+  checks: {
+    doc: 'what is graded, and nothing else: each check is one assertion with an id, a title and points, evaluated when the steps are done',
+    kind: { t: 'list', item: { doc: 'a graded check: id, title, points, requires, and one assertion (port, vcpu, console, counters or trace)', kind: { t: 'map', fields: EXERCISE_CHECK_FIELDS, oneOf: Object.keys(EXERCISE_ASSERTIONS) } } },
+    required: true,
+  },
+};
+
 export const TOP_FIELDS: Fields = {
   name: { doc: 'the scenario\'s title', kind: text, defaultDoc: 'the file name', what: 'the scenario name' },
   description: { doc: 'what the scenario shows, for a student', kind: text, what: 'a description' },
@@ -495,6 +552,7 @@ export const TOP_FIELDS: Fields = {
   domains: { doc: 'the domains, created in order: the first is dom0 (domid 0, privileged), the rest get ids 1, 2, ...', kind: { t: 'list', item: { doc: 'a domain', kind: { t: 'map', fields: DOMAIN_FIELDS } } }, required: true },
   steps: { doc: 'what happens, in order: hypercalls, guest-local actions, checks, `run` to advance virtual time, toolstack operations', kind: { t: 'list', item: { doc: 'a step', kind: { t: 'map', fields: {} } } }, defaultDoc: 'none' },
   expect: { doc: 'what must hold when the steps are done: consoles, ports, counters and the trace; each failure is reported where it is written', kind: { t: 'map', fields: FINAL_EXPECT_FIELDS, anyOf: Object.keys(FINAL_EXPECT_FIELDS) } },
+  exercise: { doc: 'makes the scenario a graded exercise (docs/exercises.md): a title, a level, a goal, hints, and the checks worth points; a `solution` step marks where the student\'s steps go', kind: { t: 'map', fields: EXERCISE_FIELDS } },
 };
 
 // ---- waiting: until, and when a step happens ----
@@ -639,7 +697,7 @@ export interface Snippet {
   readonly body: Readonly<Record<string, unknown>>;
 }
 
-export type StepGroup = 'hypercall' | 'check' | 'run' | 'lifecycle' | 'local' | 'raise' | 'type' | 'ring' | 'fault';
+export type StepGroup = 'hypercall' | 'check' | 'run' | 'lifecycle' | 'local' | 'raise' | 'type' | 'ring' | 'fault' | 'solution';
 
 export interface StepSpec {
   /** The key that says what the step does. */
@@ -829,10 +887,22 @@ const STEP_LIST: StepSpec[] = [
     action: 'ring_final_check', group: 'ring', ring: 'final_check', xen: '4', results: ['work'], doc: 'RING_FINAL_CHECK_FOR_REQUESTS (backend) or _RESPONSES (frontend): re-arms the event and says whether more work came in',
     keys: ringKeys('ring_final_check', {}, 'the ring'),
   },
+  {
+    action: 'solution', group: 'solution', doc: "an exercise's placeholder: the student's steps go here when the exercise is graded (xenlab check --solution FILE); without a solution it does nothing",
+    keys: {
+      solution: { doc: 'what the steps that go here should do, in a sentence for the student', kind: text, required: true, what: 'what the solution steps should do', examples: ['bind VIRQ_TIMER on vCPU 0 and save its port as timer'] },
+      saves: {
+        doc: '$names the student\'s steps must save (save: { <field>: name }) for the steps and checks after them',
+        kind: { t: 'list', item: { doc: 'a name the solution saves', kind: { t: 'text', pattern: SAVE_NAME_PATTERN }, what: 'a name' } },
+        defaultDoc: 'none',
+        examples: [['timer']],
+      },
+    },
+  },
 ];
 
 /** Every kind of step by its action key, in the order messages list them; any step may say when it happens (TIMING_FIELDS). */
-export const STEPS: ReadonlyMap<string, StepSpec> = new Map(STEP_LIST.map((s) => [s.action, { ...s, keys: { ...s.keys, ...TIMING_FIELDS } }]));
+export const STEPS: ReadonlyMap<string, StepSpec> = new Map(STEP_LIST.map((s) => [s.action, s.group === 'solution' ? s : { ...s, keys: { ...s.keys, ...TIMING_FIELDS } }]));
 
 /** Every action key. */
 export const STEP_ACTIONS: readonly string[] = STEP_LIST.map((s) => s.action);

@@ -10,13 +10,14 @@ import type { OpSpec } from '../core/hv/hypercall.js';
 import * as xen2 from '../core/abi/xen2.js';
 import { DEFAULT_MEMORY_PAGES } from '../core/hv/hypervisor.js';
 import { didYouMean, ScenarioInputError, type Pos, type Problem } from './errors.js';
-import { type Abi, type XenVersion, type KernelName, type ArgValue, type CopySideArgs, type BlockDeviceSpec, type DeviceSpecs, type DomainSpec, type NetworkDeviceSpec, type ExpectNode, type LifecycleAction, type LifecycleReason, type NumArg, type SaveSpec, type Scenario, type Step, type StepTiming, type Timed, type UntilCondition, type DomainUntilState, type FaultSpec, type CountSpec, type FinalConsole, type FinalCounters, type FinalExpect, type FinalTrace, type TextSpec } from './model.js';
+import { type Abi, type XenVersion, type KernelName, type ArgValue, type CopySideArgs, type BlockDeviceSpec, type DeviceSpecs, type DomainSpec, type NetworkDeviceSpec, type ExpectNode, type LifecycleAction, type LifecycleReason, type NumArg, type SaveSpec, type Scenario, type Step, type StepTiming, type Timed, type UntilCondition, type DomainUntilState, type FaultSpec, type CountSpec, type FinalConsole, type FinalCounters, type FinalExpect, type FinalTrace, type TextSpec, type ExerciseAssertion, type ExerciseCheck, type ExerciseSpec, type SaveName } from './model.js';
 import { Cursor, parseYaml, type Source } from './source.js';
 import {
   ABIS, EXPECT_KEY_KINDS, actionField, actionsOf, BLOCK_FIELDS, CHECKS, COPY_SIDE_FIELDS, DEVICE_FIELDS, DOMAIN_FIELDS, DURATION_PATTERN, DURATION_UNITS, ERRNO_PATTERN, fieldsOf, GRANT_FLAGS, intRange, itemOf, KERNELS, keysOf, LIFECYCLE_REASON_NAMES,
   UNICAST_MAC_PATTERN, DOMAIN_NAME_PATTERN, DOMID_CONSTANTS, MEMORY_MAX_BYTES, MEMORY_MIN_BYTES, MEMORY_PATTERN, MEMORY_UNITS, NETWORK_FIELDS, NUM_KINDS, onXen, opsOf, PORT_STATES, REF_PATTERN, SAVE_NAME_PATTERN, SHUTDOWN_REASON_NAMES, STEP_ACTIONS, STEP_COMMON, stepResults, STEPS,
   TOP_FIELDS, VIRQ_NAMES, XEN_VERSIONS, type Field, type Fields, type NumKind, type StepSpec,
   BACKENDS, FINAL_CONSOLE_FIELDS, FINAL_COUNTER_FIELDS, FINAL_EXPECT_FIELDS, FINAL_TRACE_FIELDS, DOMAIN_STATES, durationDefault, FAULT_FIELDS, FAULT_KINDS, FILL_PATTERN, TIMING_FIELDS, UNTIL_CONDITIONS, UNTIL_CONSOLE_FIELDS, UNTIL_FIELDS, UNTIL_XENBUS_FIELDS, XENBUS_DEVICES, XENBUS_ENDS, XENBUS_STATES,
+  CHECK_ID_PATTERN, EXERCISE_ASSERTIONS, EXERCISE_CHECK_FIELDS, EXERCISE_FIELDS,
 } from './spec.js';
 import { fmtNs } from './time.js';
 import { parseFilter } from '../core/sim/filter.js';
@@ -50,6 +51,8 @@ const DOMID_BY_NAME: ReadonlyMap<string, number> = new Map(DOMID_CONSTANTS.map((
 const ERRNO = new RegExp(ERRNO_PATTERN);
 const GRANT_FLAG_NAMES = GRANT_FLAGS.map((f) => f.name);
 const GRANT_FLAG_VALUES: ReadonlyMap<string, number> = new Map(GRANT_FLAGS.map((f) => [f.name, f.value!]));
+const CHECK_ID = new RegExp(CHECK_ID_PATTERN);
+const ASSERTIONS = keysOf(EXERCISE_ASSERTIONS);
 
 /** The keys a step of this kind may have (on `xen` only, when given). */
 const stepKeysMemo = new Map<string, string[]>();
@@ -88,12 +91,17 @@ class Compiler {
   private clockMin = 0;
   private domainSpecs: readonly DomainSpec[] = [];
   private ops: ReadonlyMap<string, OpSpec> = opsOf('4');
+  /** The document has an exercise block: a solution placeholder may stand among its steps. */
+  private exerciseDoc = false;
+  private placeholders = 0;
+  /** Compiling a solution's steps, for the placeholder of an exercise. */
+  private inSolution = false;
 
   constructor(private readonly src: Source) {}
 
   problem(at: Cursor | { pos: Pos; path: string }, message: string, hint?: string): void {
     const pos = at instanceof Cursor ? at.pos() : at.pos;
-    const p: Problem = { file: this.src.file, line: pos.line, col: pos.col, path: at.path, message };
+    const p: Problem = { file: pos.file ?? this.src.file, line: pos.line, col: pos.col, path: at.path, message };
     if (hint !== undefined) p.hint = hint;
     this.problems.push(p);
   }
@@ -126,12 +134,41 @@ class Compiler {
     const seed = seedC.exists ? this.intField(seedC, TOP_FIELDS.seed!) ?? numDefault(TOP_FIELDS.seed) : numDefault(TOP_FIELDS.seed);
     const domains = this.domains(root.get('domains'));
     this.domainSpecs = domains;
+    this.exerciseDoc = root.has('exercise');
     const steps = this.steps(root.get('steps'));
     const expect = root.has('expect') ? this.finalExpect(root.get('expect')) : undefined;
+    const exercise = root.has('exercise') ? this.exercise(root.get('exercise')) : undefined;
     if (this.problems.length > 0) throw new ScenarioInputError(this.problems);
     let s: Scenario = { file: this.src.file, name, xen: this.xenVersion, abi, seed, domains, steps };
     if (description !== undefined) s = { ...s, description };
+    if (exercise !== undefined) s = { ...s, exercise };
     return expect === undefined ? s : { ...s, expect };
+  }
+
+  /**
+   * A solution file (`steps: [...]`) compiled for the placeholder `at` of the
+   * exercise `sc`: its steps read as if written there, with the exercise's
+   * domains, hypervisor and the $names saved before it. Returns the steps and
+   * the $names they save.
+   */
+  solution(sc: Scenario, at: Extract<Step, { kind: 'solution' }>): { steps: Step[]; saved: string[] } {
+    for (const d of sc.domains) this.domainIds.set(d.name, d.domid);
+    this.domainSpecs = sc.domains;
+    this.xenVersion = sc.xen;
+    this.ops = opsOf(sc.xen);
+    for (const n of at.context.saved) this.saved.add(n);
+    this.clockMin = at.context.clockMin;
+    this.inSolution = true;
+    const root = new Cursor(this.src, this.src.root, '');
+    if (!root.isMap()) {
+      this.problem(root, `expected a solution: a mapping with steps: [ ... ], found ${root.describe()}`);
+      throw new ScenarioInputError(this.problems);
+    }
+    this.unknownKeys(root, ['steps'], 'a solution');
+    if (!root.has('steps')) this.problem(root, 'a solution gives its steps: steps: [ ... ]', `they go where the exercise says: ${at.prompt}`);
+    const steps = this.steps(root.get('steps'));
+    if (this.problems.length > 0) throw new ScenarioInputError(this.problems);
+    return { steps, saved: [...this.saved].filter((n) => !at.context.saved.includes(n)) };
   }
 
   // ---- scalars ----
@@ -377,7 +414,7 @@ class Compiler {
     this.unknownKeys(c, DEVICE_KINDS, 'devices');
     if (this.xenVersion === '2.0') this.problem(c, 'split devices are connected through xenstore, which Xen 2.0 does not have', 'remove xen: "2.0"');
     else if (domid === 0) this.problem(c, 'dom0 runs the backends (blkback, netback); devices belong to guests', 'move devices to a guest');
-    else if (kernel !== 'minios') this.problem(c, 'the frontend drivers (blkfront, netfront) run in the minios kernel', 'add kernel: minios to this domain');
+    // A minios guest's blkfront and netfront drive its devices; with the default kernel the steps play the frontend.
     const list = (k: string, what: string): Cursor[] => {
       const lc = c.get(k);
       if (!lc.exists) return [];
@@ -461,6 +498,7 @@ class Compiler {
   }
 
   private stepOf(c: Cursor, action: string, base: { pos: Pos; path: string }): Step | undefined {
+    if (action === 'solution') return this.solutionStep(c, base);
     if (action === 'op') return this.hypercallStep(c, base);
     if (action === 'check') return this.checkStep(c, base);
     if (action === 'run') {
@@ -773,6 +811,183 @@ class Compiler {
     return withExtras({ ...base, kind: 'fault', fault, label }, expect, undefined);
   }
 
+  // ---- exercises ----
+
+  /** The placeholder where an exercise's solution steps go. */
+  private solutionStep(c: Cursor, base: { pos: Pos; path: string }): Step | undefined {
+    this.unknownKeys(c, stepKeys('solution'), 'a solution placeholder');
+    if (this.inSolution) {
+      this.problem(c.get('solution'), 'a solution placeholder belongs in the exercise: a solution\'s steps take its place', 'remove this step');
+      return undefined;
+    }
+    if (!this.exerciseDoc) {
+      this.problem(c.get('solution'), 'a solution placeholder marks where a student\'s steps go in an exercise, and this scenario has no exercise: block', 'add exercise: { title, level, goal, checks }, or remove this step');
+      return undefined;
+    }
+    if (++this.placeholders > 1) {
+      this.problem(c.get('solution'), 'an exercise has one solution placeholder: the student\'s steps all go in one place', 'remove this one, or merge the two');
+      return undefined;
+    }
+    const prompt = this.string(c.get('solution'), fieldsOfStep('solution').solution!.what!);
+    const saves = this.names(c.get('saves'), 'names to save', SAVE_NAME, 'letters, digits and _');
+    const context = { saved: [...this.saved], clockMin: this.clockMin };
+    for (const n of saves) {
+      if (this.saved.has(n.name)) this.problem(n, `$${n.name} is saved already by a step before the placeholder`, 'give the solution\'s value another name');
+      this.saved.add(n.name);
+    }
+    if (prompt === undefined) return undefined;
+    return { ...base, kind: 'solution', prompt, saves, context, label: `solution: ${prompt}` };
+  }
+
+  /** A list of words matching `re` (each once), with where each is written. */
+  private names(c: Cursor, what: string, re: RegExp, words: string): SaveName[] {
+    if (!c.exists) return [];
+    if (!c.isSeq()) {
+      this.problem(c, `expected a list of ${what}, found ${c.describe()}`);
+      return [];
+    }
+    const out: SaveName[] = [];
+    for (const i of c.items()) {
+      const v = i.scalar();
+      if (typeof v !== 'string' || !re.test(v)) this.problem(i, `expected a name (${words}), found ${i.describe()}`);
+      else if (out.some((n) => n.name === v)) this.problem(i, `"${v}" is listed twice`);
+      else out.push({ name: v, pos: i.pos(), path: i.path });
+    }
+    return out;
+  }
+
+  /** The exercise block: title, level, goal, hints, the kernels the student writes, and the graded checks. */
+  private exercise(c: Cursor): ExerciseSpec | undefined {
+    if (!c.isMap()) {
+      this.problem(c, `expected the exercise as a mapping with ${keysOf(EXERCISE_FIELDS).join(', ')}, found ${c.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(c, keysOf(EXERCISE_FIELDS), 'the exercise');
+    for (const [key, f] of Object.entries(EXERCISE_FIELDS)) if (f.required === true && !c.has(key)) this.problem(c, `an exercise needs "${key}" (${f.doc})`);
+    const title = c.has('title') ? this.string(c.get('title'), EXERCISE_FIELDS.title!.what!) : undefined;
+    const level = c.has('level') ? this.intField(c.get('level'), EXERCISE_FIELDS.level!) : undefined;
+    const goal = c.has('goal') ? this.string(c.get('goal'), EXERCISE_FIELDS.goal!.what!) : undefined;
+    const hints = this.listOf(c.get('hints'), 'hints (text)', (h) => this.string(h, 'a hint'));
+    const kernels = this.names(c.get('kernels'), 'guests by name', /./, 'a domain name');
+    for (const k of kernels) {
+      const id = this.domainIds.get(k.name);
+      if (id === undefined) this.problem(k, `unknown domain "${k.name}"`, didYouMean(k.name, this.domainIds.keys()) ?? `domains are: ${[...this.domainIds.keys()].join(', ')}`);
+      else if (id === 0) this.problem(k, 'dom0 runs the toolstack: the student writes a guest\'s kernel', 'name a guest');
+    }
+    let report = this.domainSpecs.length > 1 ? 1 : 0;
+    if (c.has('report')) {
+      const r = this.literalDomain(c.get('report'));
+      if (r !== undefined) report = r.domid;
+    }
+    const checks: ExerciseCheck[] = [];
+    const cc = c.get('checks');
+    if (cc.exists && (!cc.isSeq() || cc.items().length === 0)) this.problem(cc, `expected a list of checks, each { id, title, points, <assertion> }, found ${cc.isSeq() ? 'an empty list' : cc.describe()}`, 'an exercise grades at least one check');
+    for (const item of cc.items()) {
+      const check = this.exerciseCheck(item, checks);
+      if (check !== undefined) checks.push(check);
+    }
+    if (title === undefined || level === undefined || goal === undefined) return undefined;
+    return { title, level, goal, hints, kernels, report, checks, pos: c.pos(), path: c.path };
+  }
+
+  /** A domain written as its name or id (no $name: it must be known when the file is checked). */
+  private literalDomain(c: Cursor): DomainSpec | undefined {
+    const v = c.scalar();
+    if (typeof v === 'string' && v.startsWith('$')) {
+      this.problem(c, 'name the domain here (its name or id): a $name has no value until the steps run');
+      return undefined;
+    }
+    const n = this.domainRef(c);
+    return n?.value === undefined ? undefined : this.domainSpecs[n.value];
+  }
+
+  /** One graded check: id, title, points, requires (earlier ids), and exactly one assertion. */
+  private exerciseCheck(c: Cursor, before: readonly ExerciseCheck[]): ExerciseCheck | undefined {
+    if (!c.isMap()) {
+      this.problem(c, `expected a check such as { id: bound, title: "...", points: 2, port: { domain: guest, port: $p, state: virq } }, found ${c.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(c, keysOf(EXERCISE_CHECK_FIELDS), 'a check');
+    const f = EXERCISE_CHECK_FIELDS;
+    for (const key of ['id', 'title']) if (!c.has(key)) this.problem(c, `a check needs "${key}" (${f[key]!.doc})`);
+    let id: string | undefined;
+    if (c.has('id')) {
+      const v = c.get('id').scalar();
+      if (typeof v !== 'string' || !CHECK_ID.test(v)) this.problem(c.get('id'), `expected a check id (lower-case letters, digits, - and _, starting with a letter), found ${c.get('id').describe()}`);
+      else if (before.some((b) => b.id === v)) this.problem(c.get('id'), `check id "${v}" is used twice`, 'each check has its own id');
+      else id = v;
+    }
+    const title = c.has('title') ? this.string(c.get('title'), f.title!.what!) : undefined;
+    const points = c.has('points') ? this.intField(c.get('points'), f.points!) : numDefault(f.points);
+    const requires = this.names(c.get('requires'), 'check ids', CHECK_ID, 'lower-case letters, digits, - and _');
+    for (const r of requires) {
+      if (before.some((b) => b.id === r.name)) continue;
+      const later = r.name === id ? 'a check cannot require itself' : `no check before this one has id "${r.name}"`;
+      this.problem(r, later, didYouMean(r.name, before.map((b) => b.id)) ?? (before.length === 0 ? 'requires names checks listed before this one' : `earlier checks are: ${before.map((b) => b.id).join(', ')}`));
+    }
+    const present = ASSERTIONS.filter((k) => c.has(k));
+    if (present.length !== 1) {
+      if (present.length === 0) this.problem(c, `a check asserts one thing: give it one of ${ASSERTIONS.join(', ')}`, 'e.g. port: { domain: guest, port: $p, state: interdomain }');
+      else this.problem(c, `a check asserts one thing, found ${present.join(' and ')}`, 'split it into several checks (requires can chain them)');
+      return undefined;
+    }
+    const assert = this.assertion(c.get(present[0]!), present[0] as ExerciseAssertion['kind']);
+    if (id === undefined || title === undefined || points === undefined || assert === undefined) return undefined;
+    return { id, title, points, requires: requires.map((r) => r.name), assert, pos: c.pos(), path: c.path };
+  }
+
+  private assertion(v: Cursor, kind: ExerciseAssertion['kind']): ExerciseAssertion | undefined {
+    const empty = { consoles: [], ports: [], counters: [], trace: [], pos: v.pos(), path: v.path };
+    switch (kind) {
+      case 'port': {
+        const check = this.portCheck(v);
+        return check === undefined ? undefined : { kind, check };
+      }
+      case 'vcpu': {
+        const check = this.vcpuCheck(v);
+        return check === undefined ? undefined : { kind, check };
+      }
+      case 'trace': {
+        const t = this.finalTrace(v);
+        return t === undefined ? undefined : { kind, expect: { ...empty, trace: [t] } };
+      }
+      default: {
+        if (!v.isMap()) {
+          this.problem(v, `expected { domain, ${keysOf(kind === 'console' ? FINAL_CONSOLE_FIELDS : FINAL_COUNTER_FIELDS).join(', ')} }, found ${v.describe()}`);
+          return undefined;
+        }
+        if (!v.has('domain')) {
+          this.problem(v, `a ${kind} assertion needs "domain": whose ${kind === 'console' ? 'console' : 'counts'} to look at`);
+          return undefined;
+        }
+        const d = this.literalDomain(v.get('domain'));
+        if (d === undefined) return undefined;
+        if (kind === 'console') {
+          const con = this.finalConsole(v, d.domid, d.name, ['domain']);
+          return con === undefined ? undefined : { kind, expect: { ...empty, consoles: [con] } };
+        }
+        const counters = this.finalCounters(v, d.domid, d.name, ['domain']);
+        return counters === undefined ? undefined : { kind, expect: { ...empty, counters: [counters] } };
+      }
+    }
+  }
+
+  /** A vCPU check (a graded check's vcpu): as a check step's vCPU form. */
+  private vcpuCheck(k: Cursor): Extract<Step, { kind: 'check' }> | undefined {
+    if (!k.isMap()) {
+      this.problem(k, `expected a vCPU check such as { domain: guest, vcpu: 0, upcall_pending: false }, found ${k.describe()}`);
+      return undefined;
+    }
+    this.unknownKeys(k, VCPU_CHECK_KEYS, 'a vCPU check');
+    for (const key of ['domain', 'vcpu']) if (!k.has(key)) this.problem(k, `a vCPU check needs "${key}"`);
+    if (!k.has('domain') || !k.has('vcpu')) return undefined;
+    const domain = this.domainRef(k.get('domain'));
+    const vcpu = this.num(k.get('vcpu'), 'u32');
+    const checks = this.checkFields(k, ['domain', 'vcpu']);
+    if (domain === undefined || vcpu === undefined) return undefined;
+    return { pos: k.pos(), path: k.path, kind: 'check', domain, vcpu, checks, label: `check ${String(k.get('domain').scalar())} vcpu ${String(k.get('vcpu').scalar())}` };
+  }
+
   // ---- the final expect block ----
 
   private finalExpect(c: Cursor): FinalExpect | undefined {
@@ -823,13 +1038,14 @@ class Compiler {
     return out;
   }
 
-  private finalConsole(c: Cursor, domid: number, name: string): FinalConsole | undefined {
+  /** A console expectation; `also`: keys the mapping may have besides (a graded check's domain). */
+  private finalConsole(c: Cursor, domid: number, name: string, also: readonly string[] = []): FinalConsole | undefined {
     if (!c.isMap()) {
       this.problem(c, `expected { ${keysOf(FINAL_CONSOLE_FIELDS).join(', ')} }, found ${c.describe()}`);
       return undefined;
     }
-    this.unknownKeys(c, keysOf(FINAL_CONSOLE_FIELDS), 'a console expectation');
-    if (c.entries().length === 0) this.problem(c, `this console expectation checks nothing`, `give it one of: ${keysOf(FINAL_CONSOLE_FIELDS).join(', ')}`);
+    this.unknownKeys(c, [...also, ...keysOf(FINAL_CONSOLE_FIELDS)], 'a console expectation');
+    if (c.entries().filter((e) => !also.includes(e.key)).length === 0) this.problem(c, `this console expectation checks nothing`, `give it one of: ${keysOf(FINAL_CONSOLE_FIELDS).join(', ')}`);
     const matches = this.texts(c.get('matches'), 'a regular expression');
     for (const m of matches) {
       try {
@@ -843,13 +1059,14 @@ class Compiler {
     return lines === undefined ? out : { ...out, lines };
   }
 
-  private finalCounters(c: Cursor, domid: number, name: string): FinalCounters | undefined {
+  /** A domain's counters; `also`: keys the mapping may have besides (a graded check's domain). */
+  private finalCounters(c: Cursor, domid: number, name: string, also: readonly string[] = []): FinalCounters | undefined {
     if (!c.isMap()) {
       this.problem(c, `expected { ${keysOf(FINAL_COUNTER_FIELDS).join(', ')} }, found ${c.describe()}`);
       return undefined;
     }
-    this.unknownKeys(c, keysOf(FINAL_COUNTER_FIELDS), 'a domain\'s counters');
-    if (c.entries().length === 0) this.problem(c, 'these counters check nothing', `give them one of: ${keysOf(FINAL_COUNTER_FIELDS).join(', ')}`);
+    this.unknownKeys(c, [...also, ...keysOf(FINAL_COUNTER_FIELDS)], 'a domain\'s counters');
+    if (c.entries().filter((e) => !also.includes(e.key)).length === 0) this.problem(c, 'these counters check nothing', `give them one of: ${keysOf(FINAL_COUNTER_FIELDS).join(', ')}`);
     const out: { -readonly [K in keyof FinalCounters]: FinalCounters[K] } = { domid, name, pos: c.pos(), path: c.path };
     for (const key of ['upcalls', 'hypercalls', 'sends'] as const) {
       if (!c.has(key)) continue;
@@ -1396,7 +1613,21 @@ function argWords(v: ArgValue): string {
   return v.value !== undefined ? String(v.value) : `$${v.ref ?? '?'}`;
 }
 
+/** The fields of a step's keys. */
+function fieldsOfStep(action: string): Fields {
+  return STEPS.get(action)!.keys;
+}
+
 /** Parses and checks a scenario; throws ScenarioInputError listing every problem. */
 export function loadScenario(file: string, text: string): Scenario {
   return new Compiler(parseYaml(file, text)).compile();
+}
+
+/**
+ * Parses and checks a solution file (YAML, `steps: [...]`) for the placeholder
+ * `at` of the exercise `sc`; throws ScenarioInputError (positions in the
+ * solution file). Every position in the steps names the solution file.
+ */
+export function loadSolutionSteps(sc: Scenario, at: Extract<Step, { kind: 'solution' }>, file: string, text: string): { steps: Step[]; saved: string[] } {
+  return new Compiler(parseYaml(file, text, { stampFile: true })).solution(sc, at);
 }

@@ -76,8 +76,10 @@ export class StepRunner {
         const k0 = this.dom0Modern()!;
         k0.buildGuest(dom, (b) => void out(b));
         // The toolstack adds the domain's devices before its kernel boots, as xl create does.
-        for (const b of d.devices.block) k0.attachDisk(dom, b.devid, new DiskImage(b.sectors, BLKIF_SECTOR_SIZE, { readOnly: b.readonly, content: utf8(b.content) }));
-        for (const n of d.devices.network) k0.attachVif(dom, n.devid, n.mac);
+        this.attachDevices(dom, d);
+      } else if (d.domid !== 0 && sc.xen === '4') {
+        // No frontend driver in the guest: the toolstack still adds its devices, and the steps play the frontend.
+        this.attachDevices(dom, d);
       }
       const custom = opts.kernels?.get(d.name);
       if (custom !== undefined) {
@@ -88,6 +90,14 @@ export class StepRunner {
       } else this.hv.boot(dom, this.kernelFor(d.kernel, d.domid, sc));
     }
     this.hv.trace.flush();
+  }
+
+  /** xl create's disks and vifs: the toolstack adds the domain's devices before its kernel boots. */
+  private attachDevices(dom: Domain, d: Scenario['domains'][number]): void {
+    const k0 = this.dom0Modern();
+    if (k0 === undefined) return;
+    for (const b of d.devices.block) k0.attachDisk(dom, b.devid, new DiskImage(b.sectors, BLKIF_SECTOR_SIZE, { readOnly: b.readonly, content: utf8(b.content) }));
+    for (const n of d.devices.network) k0.attachVif(dom, n.devid, n.mac);
   }
 
   /** Console bytes by domain name, in arrival order. */
@@ -135,7 +145,7 @@ export class StepRunner {
 
   fail(at: { pos: Pos; path: string }, message: string, expected?: unknown, found?: unknown): void {
     this.stepOk = false;
-    const f: Failure = { file: this.sc.file, line: at.pos.line, col: at.pos.col, path: at.path, message };
+    const f: Failure = { file: at.pos.file ?? this.sc.file, line: at.pos.line, col: at.pos.col, path: at.path, message };
     if (expected !== undefined) f.expected = expected;
     if (found !== undefined) f.found = found;
     this.failures.push(f);
@@ -302,6 +312,8 @@ export class StepRunner {
       case 'run':
       case 'until':
         return undefined; // the Execution advances the clock, one event at a time
+      case 'solution':
+        return undefined; // an exercise's placeholder without a solution: nothing to do
       case 'lifecycle': {
         const id = this.value(s.domain);
         if (id === undefined) return undefined;
