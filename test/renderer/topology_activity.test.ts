@@ -4,7 +4,7 @@
 // everything cooling down to nothing.
 import { describe, expect, it } from 'vitest';
 import type { TraceColumns } from '../../src/contract/trace_batch.js';
-import { Activity, DOT_GAP_MS, DOT_MS, HandlerScanner, MAX_DOTS, SCAN_BACKLOG } from '../../src/renderer/src/views/topology/activity.js';
+import { Activity, DOT_GAP_MS, DOT_MS, DOT_RATE_LIMIT, HandlerScanner, MAX_DOTS, SCAN_BACKLOG } from '../../src/renderer/src/views/topology/activity.js';
 
 const KINDS = ['hypercall', 'bit', 'upcall', 'handler', 'port', 'raise'];
 const K = Object.fromEntries(KINDS.map((k, i) => [k, i])) as Record<string, number>;
@@ -72,15 +72,30 @@ describe('the activity of edges and ports', () => {
     const a = new Activity();
     expect(a.notifyEdge('e', true, 1000)).toBe(true);
     expect(a.notifyEdge('e', true, 1000 + DOT_GAP_MS / 2)).toBe(false);
-    expect(a.notifyEdge('e', false, 1000 + DOT_GAP_MS)).toBe(true);
+    expect(a.notifyEdge('e', false, 1300)).toBe(true);
     expect(a.dots.filter((d) => d.alive)).toHaveLength(2);
     // The first dot goes from end a to end b and arrives after DOT_MS; the second goes the other way.
     const [d1, d2] = a.dots.filter((d) => d.alive);
     expect(a.progress(d1!, 1000)).toBe(0);
     expect(a.progress(d1!, 1000 + DOT_MS / 2)).toBeCloseTo(0.5);
-    expect(a.progress(d2!, 1000 + DOT_GAP_MS)).toBe(1);
+    expect(a.progress(d2!, 1300)).toBe(1);
     a.tick(1000 + DOT_MS + 1);
     expect(d1!.alive).toBe(false);
+  });
+
+  it('stops starting dots on an edge busier than DOT_RATE_LIMIT a second: it only warms up', () => {
+    const a = new Activity();
+    let t = 1000;
+    // 25 a second for two seconds: far enough apart for DOT_GAP_MS, too many to follow.
+    for (let i = 0; i < 50; i++) {
+      a.notifyEdge('e', true, t);
+      t += 40;
+      a.tick(t);
+    }
+    expect(DOT_RATE_LIMIT).toBeLessThan(25);
+    expect(a.dotsStarted).toBeLessThanOrEqual(3);
+    expect(a.heat('e')).toBeGreaterThan(0.5);
+    expect(a.rate('e')).toBeGreaterThan(20);
   });
 
   it('shows thousands of notifications a second as heat and a rate, with never more than MAX_DOTS dots', () => {

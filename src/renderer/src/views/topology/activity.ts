@@ -3,10 +3,11 @@
  * streamed trace columns for handler records and the record each points at
  * (its `cause`: the send hypercall or the VIRQ/PIRQ raise that made its port
  * pending). Activity turns them into what is drawn: a dot travelling along
- * the channel's edge, at most one per edge every DOT_GAP_MS and MAX_DOTS in
- * all; beyond that each notification only warms its edge (heat, decaying)
- * and counts toward its rate, so thousands a second show as a hot edge with
- * a rate, not thousands of dots. Pure and allocation-free per record.
+ * the channel's edge, at most one per edge every DOT_GAP_MS, MAX_DOTS in all,
+ * and none on an edge busier than DOT_RATE_LIMIT a second; beyond that each
+ * notification only warms its edge (heat, decaying) and counts toward its
+ * rate, so thousands a second show as a hot edge with a rate, not thousands
+ * of dots. Pure and allocation-free per record.
  */
 import type { TraceColumns } from '../../../../contract/trace_batch.js';
 
@@ -71,6 +72,8 @@ export class HandlerScanner {
 export const DOT_MS = 650;
 export const DOT_GAP_MS = 140;
 export const MAX_DOTS = 48;
+/** Above this many notifications a second an edge shows heat and its rate only: dots would be a blur. */
+export const DOT_RATE_LIMIT = 12;
 /** Heat added by one notification (1 is the most), and how fast it halves. */
 export const HEAT_STEP = 0.3;
 export const HEAT_HALF_LIFE_MS = 350;
@@ -111,6 +114,8 @@ export class Activity {
     a.heat = Math.min(1, a.heat + HEAT_STEP);
     a.windowCount++;
     if (now - a.lastDot < DOT_GAP_MS) return false;
+    const soFar = (a.windowCount * 1000) / Math.max(RATE_WINDOW_MS / 2, now - a.windowStart);
+    if (Math.max(a.rate, soFar) > DOT_RATE_LIMIT) return false;
     let free: Dot | undefined;
     for (const d of this.dots) {
       if (!d.alive) {
@@ -134,6 +139,12 @@ export class Activity {
     let p = this.ports.get(key);
     if (p === undefined) this.ports.set(key, (p = { heat: 0 }));
     p.heat = Math.min(1, p.heat + 0.6);
+  }
+
+  /** Whether a dot is flying (the picture then changes every frame; heat alone may be drawn less often). */
+  get flying(): boolean {
+    for (const d of this.dots) if (d.alive) return true;
+    return false;
   }
 
   /** Moves time on: heat cools, rates close their window, dots arrive. False when nothing is left to draw. */

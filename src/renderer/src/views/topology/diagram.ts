@@ -35,6 +35,7 @@ interface DomainEl {
   summary: HTMLElement;
   ports: Map<number, { el: HTMLButtonElement; sig: string }>;
   sig: string;
+  geo: string;
 }
 
 interface EdgeEl {
@@ -44,6 +45,8 @@ interface EdgeEl {
   rate: SVGTextElement;
   sig: string;
   edge: EdgeBox;
+  /** The heat opacity last written ('' when none). */
+  drawnHeat: string;
 }
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}): SVGElementTagNameMap[K] {
@@ -80,8 +83,14 @@ export class Diagram {
   /** Fit the picture to the view until the user zooms. */
   autoFit = true;
   onZoom: (() => void) | undefined;
-  private readonly hot = { ports: new Set<HTMLElement>(), edges: new Set<EdgeEl>() };
+  private hot = { ports: new Set<HTMLElement>(), edges: new Set<EdgeEl>() };
+  private spare = { ports: new Set<HTMLElement>(), edges: new Set<EdgeEl>() };
   private readonly pt = { x: 0, y: 0 };
+  /** The scroll container's size, kept by a ResizeObserver (reading clientWidth would force a layout). */
+  readonly viewSize = { width: 0, height: 0 };
+  onResize: (() => void) | undefined;
+  private zoomSig = '';
+  private readonly observer: ResizeObserver;
 
   constructor(private readonly handlers: DiagramHandlers) {
     this.edgeLayer = svg('svg', { class: 'xl-topo-edges', 'aria-hidden': 'true' });
@@ -106,6 +115,14 @@ export class Diagram {
       if (id !== undefined) this.setFocusId(id);
     });
     this.pan();
+    this.observer = new ResizeObserver((entries) => {
+      const r = entries[entries.length - 1]!.contentRect;
+      if (r.width === this.viewSize.width && r.height === this.viewSize.height) return;
+      this.viewSize.width = r.width;
+      this.viewSize.height = r.height;
+      this.onResize?.();
+    });
+    this.observer.observe(this.el);
     this.el.addEventListener(
       'wheel',
       (e) => {
@@ -117,6 +134,10 @@ export class Diagram {
     );
   }
 
+  dispose(): void {
+    this.observer.disconnect();
+  }
+
   get size(): { width: number; height: number } {
     return { width: this.layout?.width ?? 0, height: this.layout?.height ?? 0 };
   }
@@ -126,13 +147,15 @@ export class Diagram {
   render(layout: TopologyLayout, nameOf: (domid: number) => string): void {
     this.layout = layout;
     const { width, height } = layout;
-    for (const s of [this.edgeLayer, this.overlay]) {
-      s.setAttribute('width', String(width));
-      s.setAttribute('height', String(height));
-      s.setAttribute('viewBox', `0 0 ${width} ${height}`);
+    if (this.overlay.getAttribute('width') !== String(width) || this.overlay.getAttribute('height') !== String(height)) {
+      for (const s of [this.edgeLayer, this.overlay]) {
+        s.setAttribute('width', String(width));
+        s.setAttribute('height', String(height));
+        s.setAttribute('viewBox', `0 0 ${width} ${height}`);
+      }
+      this.scene.style.width = `${width}px`;
+      this.scene.style.height = `${height}px`;
     }
-    this.scene.style.width = `${width}px`;
-    this.scene.style.height = `${height}px`;
     this.renderDomains(layout, nameOf);
     this.renderEdges(layout, nameOf);
     this.applyZoom();
@@ -193,16 +216,20 @@ export class Diagram {
     list.setAttribute('role', 'group');
     const summary = span('xl-topo-summary');
     root.append(head, list, summary);
-    return { root, fold, button, name, domidText, state, meta, list, summary, ports: new Map(), sig: '' };
+    return { root, fold, button, name, domidText, state, meta, list, summary, ports: new Map(), sig: '', geo: '' };
   }
 
   private updateDomain(el: DomainEl, box: DomainBox, nameOf: (domid: number) => string): void {
     const d = box.data;
-    const s = el.root.style;
-    s.left = `${box.x}px`;
-    s.top = `${box.y}px`;
-    s.width = `${box.w}px`;
-    s.height = `${box.h}px`;
+    const geo = `${box.x},${box.y},${box.w},${box.h}`;
+    if (geo !== el.geo) {
+      el.geo = geo;
+      const s = el.root.style;
+      s.left = `${box.x}px`;
+      s.top = `${box.y}px`;
+      s.width = `${box.w}px`;
+      s.height = `${box.h}px`;
+    }
     const sig = `${d.name}|${d.state}|${d.kernel}|${d.abi}|${d.vcpus}|${box.collapsed}|${d.ports.length}|${portSummary(d)}`;
     if (sig !== el.sig) {
       el.sig = sig;
@@ -294,7 +321,7 @@ export class Diagram {
         const line = svg('path', { class: 'xl-topo-edge-line' });
         const rate = svg('text', { class: 'xl-topo-rate' });
         g.append(title, heat, line, rate);
-        el = { g, line, heat, rate, sig: '', edge: e };
+        el = { g, line, heat, rate, sig: '', edge: e, drawnHeat: '' };
         this.edges.set(e.key, el);
         this.edgeLayer.append(g);
       }
@@ -459,8 +486,8 @@ export class Diagram {
   /** The zoom that shows the whole picture (never above 1, never below the smallest readable). */
   fitZoom(): number {
     const { width, height } = this.size;
-    const w = this.el.clientWidth;
-    const h = this.el.clientHeight;
+    const w = this.viewSize.width;
+    const h = this.viewSize.height;
     if (width === 0 || height === 0 || w === 0 || h === 0) return 1;
     return Math.max(0.55, Math.min(1, w / width, h / height));
   }
@@ -491,6 +518,9 @@ export class Diagram {
   applyZoom(): void {
     if (this.autoFit) this.zoom = this.fitZoom();
     const { width, height } = this.size;
+    const sig = `${this.zoom} ${width} ${height}`;
+    if (sig === this.zoomSig) return;
+    this.zoomSig = sig;
     this.scene.style.transform = `scale(${this.zoom})`;
     this.sizer.style.width = `${Math.ceil(width * this.zoom)}px`;
     this.sizer.style.height = `${Math.ceil(height * this.zoom)}px`;
@@ -546,35 +576,40 @@ export class Diagram {
       c.setAttribute('cy', this.pt.y.toFixed(1));
       c.style.display = '';
     });
-    this.overlay.dataset.flying = String(flying);
-    // Heat on edges: set where there is some, cleared where it went.
-    const hotEdges = new Set<EdgeEl>();
+    const f = String(flying);
+    if (this.overlay.dataset.flying !== f) this.overlay.dataset.flying = f;
+    // Heat on edges: written where it changed, cleared where it went (two sets swapped: no allocation per frame).
+    const hotEdges = this.spare.edges;
+    hotEdges.clear();
     for (const key of a.activeEdges()) {
       const el = this.edges.get(key);
       if (el === undefined) continue;
       hotEdges.add(el);
-      const heat = a.heat(key);
-      el.heat.style.opacity = (heat * 0.85).toFixed(2);
+      const heat = (a.heat(key) * 0.85).toFixed(2);
+      if (heat !== el.drawnHeat) el.heat.style.opacity = el.drawnHeat = heat;
       const rate = a.rate(key);
       const text = rate >= 8 ? rateText(rate) : '';
       if (el.rate.textContent !== text) el.rate.textContent = text;
     }
     for (const el of this.hot.edges) {
       if (hotEdges.has(el)) continue;
-      el.heat.style.opacity = '0';
+      el.heat.style.opacity = el.drawnHeat = '0';
       el.rate.textContent = '';
     }
-    this.hot.edges = hotEdges;
     // Pulses on ports (VIRQ, PIRQ, IPI, re-raises) and on collapsed domains' headers.
-    const hotPorts = new Set<HTMLElement>();
+    const hotPorts = this.spare.ports;
+    hotPorts.clear();
     for (const key of a.activePorts()) {
       const el = this.pulseTarget(key);
       if (el === undefined) continue;
       hotPorts.add(el);
-      el.style.setProperty('--heat', a.portHeat(key).toFixed(2));
+      const heat = a.portHeat(key).toFixed(2);
+      if (el.style.getPropertyValue('--heat') !== heat) el.style.setProperty('--heat', heat);
     }
     for (const el of this.hot.ports) if (!hotPorts.has(el)) el.style.removeProperty('--heat');
-    this.hot.ports = hotPorts;
+    const prev = this.hot;
+    this.hot = this.spare;
+    this.spare = prev;
   }
 
   private pulseTarget(key: number): HTMLElement | undefined {

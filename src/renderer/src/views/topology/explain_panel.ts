@@ -39,6 +39,8 @@ export class ExplainPanel {
   private lastAsked = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly records = new Map<number, RecordInfo>();
+  /** The record selected (here or in another view): marked in the list. */
+  private selectedRecord = -1;
   /** Called after each answer is drawn (tests and the view's own bookkeeping). */
   onUpdate: (() => void) | undefined;
 
@@ -58,9 +60,19 @@ export class ExplainPanel {
     return this.subject;
   }
 
+  /** A record was selected somewhere: mark it where it is listed. */
+  markRecord(seq: number): void {
+    this.selectedRecord = seq;
+    for (const b of this.body.querySelectorAll<HTMLElement>('.xl-explain-record[data-seq]')) {
+      if (Number(b.dataset.seq) === seq) b.setAttribute('aria-current', 'true');
+      else b.removeAttribute('aria-current');
+    }
+  }
+
   /** A new session: record summaries from the last one mean nothing now. */
   reset(): void {
     this.records.clear();
+    this.selectedRecord = -1;
     this.clear();
   }
 
@@ -186,7 +198,7 @@ export class ExplainPanel {
       const r = recs.get(seq);
       const b = h(
         'button',
-        { class: 'xl-explain-record', role: 'listitem', 'data-seq': String(seq), title: 'Select this record (the event list and the timeline show it)' },
+        { class: 'xl-explain-record', role: 'listitem', 'data-seq': String(seq), title: 'Select this record (the event list and the timeline show it)', 'aria-current': seq === this.selectedRecord ? 'true' : undefined },
         h('span', { class: 'xl-explain-seq' }, `#${seq}`),
         h('span', { class: 'xl-explain-kind' }, r === undefined ? '' : `${r.kind} · ${this.domainName(r.dom)}`),
         h('span', { class: 'xl-explain-sum' }, r === undefined ? 'not in the trace now' : r.summary),

@@ -21,6 +21,8 @@ import './topology.css';
 /** Above this many domains, boxes start collapsed (one summary line each); so does a domain with more ports than MANY_PORTS. */
 export const MANY_DOMAINS = 12;
 export const MANY_PORTS = 40;
+/** How often heat and rates are redrawn when no dot is flying. */
+const HEAT_FRAME_MS = 66;
 
 function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
   const summary = h('span', { class: 'xl-topo-summary-text', 'data-testid': 'topology-summary', role: 'status' });
@@ -132,13 +134,14 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
     empty.hidden = true;
     diagram.el.hidden = false;
     hint.hidden = selection !== undefined;
-    const w = Math.max(200, diagram.el.clientWidth);
-    const hgt = Math.max(150, diagram.el.clientHeight);
-    layout = layoutTopology(t, { collapsed: isCollapsed, aspect: w / hgt, stubLong: t.domains.length > MANY_DOMAINS, ...(selection === undefined ? {} : { focus: selection.domid }) });
+    const view = diagram.viewSize;
+    layout = layoutTopology(t, { collapsed: isCollapsed, aspect: Math.max(200, view.width) / Math.max(150, view.height), stubLong: t.domains.length > MANY_DOMAINS, ...(selection === undefined ? {} : { focus: selection.domid }) });
     diagram.render(layout, (domid) => domainName(t, domid));
-    const channels = layout.edges.reduce((n, e) => n + (e.kind === 'channel' ? e.channels.length : 0), 0);
-    const unbound = layout.edges.reduce((n, e) => n + (e.kind === 'stub' && e.state === 'unbound' ? e.channels.length : 0), 0);
-    const ports = t.domains.reduce((n, d) => n + shownPorts(d).length, 0);
+    const all = t.domains.flatMap((d) => shownPorts(d));
+    const ports = all.length;
+    // Each channel has two interdomain ends (a loopback too); an end whose peer is gone counts as half.
+    const channels = Math.ceil(all.filter((p) => p.state === 'interdomain').length / 2);
+    const unbound = all.filter((p) => p.state === 'unbound').length;
     summary.textContent = [`${t.domains.length} domain${t.domains.length === 1 ? '' : 's'}`, `${ports} port${ports === 1 ? '' : 's'}`, `${channels} channel${channels === 1 ? '' : 's'}`, unbound > 0 ? `${unbound} unbound` : ''].filter(Boolean).join(' · ');
     const anyOpen = t.domains.some((d) => !isCollapsed(d) && shownPorts(d).length > 0);
     foldAll.title = anyOpen ? 'Collapse every domain’s ports' : 'Expand every domain’s ports';
@@ -169,16 +172,22 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
     if (box === undefined) return;
     activity.notifyPort(box.collapsed ? -1 - dom : portKey(dom, port));
   };
+  let lastDraw = 0;
   const animate = (): void => {
     animating = 0;
     if (!visible) return;
     if (dirty) render();
     const trace = ctx.session.trace;
     scanner.scan(trace.cols, trace.count, onHandler);
-    const busy = activity.tick(now());
-    diagram.drawActivity(activity, now());
-    body.dataset.notified = String(activity.notified);
-    body.dataset.dots = String(activity.dotsStarted);
+    const at = now();
+    const busy = activity.tick(at);
+    // Dots move every frame; heat and rates alone are redrawn at HEAT_FRAME_MS (a glow needs no 60 Hz, and each frame costs a paint).
+    if (activity.flying || !busy || at - lastDraw >= HEAT_FRAME_MS) {
+      lastDraw = at;
+      diagram.drawActivity(activity, at);
+      body.dataset.notified = String(activity.notified);
+      body.dataset.dots = String(activity.dotsStarted);
+    }
     if (busy) animating = requestAnimationFrame(animate);
   };
   const kick = (): void => {
@@ -192,6 +201,7 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
   // ---- selection: from here or from any other view ----
 
   const showSelection = (sel: Selection): void => {
+    if (sel.kind === 'record') panel.markRecord(sel.seq);
     if (sel.kind !== 'port' && sel.kind !== 'domain') return;
     const t = topology();
     if (sel.kind === 'port') {
@@ -252,13 +262,12 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
     else return;
     e.preventDefault();
   });
-  const resize = new ResizeObserver(() => {
+  diagram.onResize = () => {
     if (!visible) return;
     // The number of columns follows the view's shape: lay out again; the zoom fits again when it is automatic.
     draw();
     diagram.applyZoom();
-  });
-  resize.observe(stage);
+  };
 
   draw();
   return {
@@ -276,7 +285,7 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
       draw();
     },
     dispose() {
-      resize.disconnect();
+      diagram.dispose();
       cancelAnimationFrame(frame);
       cancelAnimationFrame(animating);
     },

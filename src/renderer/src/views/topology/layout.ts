@@ -322,7 +322,7 @@ class Router {
         const dir = e.a.side === 'l' ? -1 : 1;
         const only = e.targets.size === 1 ? [...e.targets][0]! : undefined;
         const domid = only?.[0] ?? -1;
-        const name = only?.[1] ?? `${e.targets.size} domains`;
+        const name = only?.[1] ?? `${e.targets.size} peers`;
         const label = e.channels.length > 1 ? `${name} ×${e.channels.length}` : name;
         box.target = { domid, name: label, x: e.a.x + dir * (GEOM.stub + 4), y: e.a.y, anchor: dir < 0 ? 'end' : 'start' };
       }
