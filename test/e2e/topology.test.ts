@@ -125,8 +125,7 @@ describe.skipIf(chromium === undefined)('the lab in a browser: topology and expl
 
     // Both channels bound: two edges, each from a dom0 port row to the guest's.
     await stepUntil(page, async () => (await page.locator('.xl-topo-edge[data-kind="channel"]').count()) === 2);
-    const edges = page.locator('.xl-topo-edge[data-kind="channel"]');
-    expect(await edges.evaluateAll((gs) => gs.map((g) => `${g.getAttribute('data-a')}-${g.getAttribute('data-b')}`))).toEqual(['0:1-1:1', '0:2-1:2']);
+    expect(await page.evaluate<string[]>(`[...document.querySelectorAll('.xl-topo-edge[data-kind="channel"]')].map((g) => g.dataset.a + '-' + g.dataset.b)`)).toEqual(['0:1-1:1', '0:2-1:2']);
     expect(await page.locator('.xl-topo-edge[data-kind="channel"] .xl-topo-edge-line').first().getAttribute('d')).toMatch(/^M[\d.]+ [\d.]+C/);
     expect(await page.getByTestId('topology-summary').textContent()).toBe('2 domains · 4 ports · 2 channels');
     expect(await port(page, 1, 1).getAttribute('aria-label')).toBe('port 1 of guest, interdomain, connected to dom0 port 1, not pending');
@@ -158,12 +157,13 @@ describe.skipIf(chromium === undefined)('the lab in a browser: topology and expl
     expect(await explain.locator('li[data-check="evtchn_pending[1]"]').getAttribute('class')).toBe('xl-ok');
     expect(await explain.locator('dd[data-fact="status"]').textContent()).toBe('EVTCHNSTAT_interdomain');
     expect(await explain.locator('dd[data-fact="masked"]').textContent()).toBe('yes');
+    await b!.shot('topology-explain-dark', '.xl-area-side');
     // The records behind it: the send that made it pending, among them; a click selects one.
     const send = explain.locator('.xl-explain-record', { hasText: /send/ }).first();
     expect(await send.locator('.xl-explain-kind').textContent()).toBe('hypercall · dom0');
     await send.click();
     expect(await send.getAttribute('aria-current')).toBe('true');
-    await b!.shot('topology-explain-dark', '.xl-area-side');
+    await b!.shot('topology-explain-records-dark', '.xl-area-side');
 
     // The explanation follows the session: EVTCHNOP_unmask re-raises the event…
     await stepUntil(page, async () => (await port(page, 1, 1).getAttribute('data-masked')) === 'false');
@@ -190,6 +190,8 @@ describe.skipIf(chromium === undefined)('the lab in a browser: topology and expl
     await poll(() => verdict(page).textContent()).toMatch(/^Delivered/);
     const light = readPng(await page.locator('.xl-topo-scroll').screenshot());
     expect(colourShare(light, await cssColour(page, '--tp-bound'))).toBeGreaterThan(0.001);
+    await page.mouse.move(0, 0);
+    await page.evaluate(`document.querySelector('.xl-explain-body').scrollTop = 0`);
     await b!.shot('topology-explain-light', '.xl-area-side');
   });
 
@@ -239,8 +241,7 @@ describe.skipIf(chromium === undefined)('the lab in a browser: topology and expl
     await poll(() => page.getByTestId('topology-summary').textContent()).toBe('41 domains · 100 ports · 50 channels');
     expect(await page.locator('.xl-topo-domain').count()).toBe(41);
     expect(await page.locator('.xl-topo-domain[data-collapsed="true"]').count()).toBe(41);
-    const scroll = page.getByTestId('topology-diagram');
-    expect(await scroll.evaluate((e) => e.scrollHeight > e.clientHeight || e.scrollWidth > e.clientWidth)).toBe(true);
+    expect(await page.evaluate<boolean>(`(() => { const e = document.querySelector('[data-testid="topology-diagram"]'); return e.scrollHeight > e.clientHeight || e.scrollWidth > e.clientWidth; })()`)).toBe(true);
     // Long channels are stubs naming the other end; the ones between neighbouring columns are drawn whole.
     expect(await page.locator('.xl-topo-edge[data-kind="stub"] .xl-topo-stub-label', { hasText: 'dom0' }).count()).toBeGreaterThan(5);
     expect(await page.locator('.xl-topo-edge[data-kind="channel"]').count()).toBeGreaterThan(5);
@@ -278,7 +279,7 @@ describe.skipIf(chromium === undefined)('the lab in a browser: topology and expl
     const rate = page.locator('.xl-topo-edge[data-a="0:1"] .xl-topo-rate');
     await poll(() => rate.textContent(), 20_000).toMatch(/^[\d.]+k?\/s$/);
     const text = await rate.textContent();
-    const heat = Number(await page.locator('.xl-topo-edge[data-a="0:1"] .xl-topo-edge-heat').evaluate((e) => getComputedStyle(e).opacity));
+    const heat = Number(await page.evaluate<string>(`getComputedStyle(document.querySelector('.xl-topo-edge[data-a="0:1"] .xl-topo-edge-heat')).opacity`));
     const flying = Number(await page.locator('.xl-topo-overlay').getAttribute('data-flying'));
     await b!.shot('topology-flood-dark', '.xl-area-side');
     await page.waitForTimeout(1500);

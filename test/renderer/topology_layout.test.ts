@@ -5,7 +5,7 @@
 // same picture for the same machine.
 import { describe, expect, it } from 'vitest';
 import type { Topology, TopologyDomain, TopologyPort } from '../../src/contract/session.js';
-import { GEOM, layoutTopology, portKey, type TopologyLayout } from '../../src/renderer/src/views/topology/layout.js';
+import { GEOM, layoutTopology, portKey, restate, structureKey, type TopologyLayout } from '../../src/renderer/src/views/topology/layout.js';
 
 const port = (p: number, state: string, extra: Partial<TopologyPort> = {}): TopologyPort => ({ port: p, state, vcpu: 0, pending: false, masked: false, ...extra });
 const dom = (domid: number, ports: TopologyPort[], extra: Partial<TopologyDomain> = {}): TopologyDomain => ({
@@ -88,7 +88,7 @@ describe('the topology layout', () => {
     // The ends sit on the rows: row i of a box is at header + i rows.
     const e = L.edges[0]!;
     expect(e.a.x).toBe(d0!.x + GEOM.boxW);
-    expect(e.a.y).toBe(d0!.y + GEOM.header + GEOM.row / 2);
+    expect(e.a.y).toBe(d0!.y + GEOM.border + GEOM.header + GEOM.row / 2);
     expect(e.path.start).toEqual({ x: e.a.x, y: e.a.y });
     expect(e.path.end.x).toBeCloseTo(g!.x);
     expect(L.edgeOfPort.get(portKey(1, 2))).toMatchObject({ edge: L.edges[1], end: 'b' });
@@ -199,8 +199,8 @@ describe('the topology layout', () => {
     const L = layoutTopology(t, { collapsed: always(true), aspect: 1.3 });
     expect(L.edges).toHaveLength(1);
     const e = L.edges[0]!;
-    expect([e.channels.length, e.b?.port, e.b?.y]).toEqual([3, -1, L.domainOf.get(1)!.y + GEOM.header / 2]);
-    expect(L.domainOf.get(1)!.h).toBe(GEOM.header + GEOM.summary);
+    expect([e.channels.length, e.b?.port, e.b?.y]).toEqual([3, -1, L.domainOf.get(1)!.y + GEOM.border + GEOM.header / 2]);
+    expect(L.domainOf.get(1)!.h).toBe(GEOM.header + GEOM.summary + 2 * GEOM.border);
     expect(L.edgeOfPort.get(portKey(1, 3))!.edge).toBe(e);
   });
 
@@ -210,6 +210,29 @@ describe('the topology layout', () => {
     const tall = layoutTopology(t, { collapsed: always(false), aspect: 0.5 });
     const cols = (L: TopologyLayout) => new Set(L.domains.map((b) => b.col)).size;
     expect(cols(wide)).toBeGreaterThan(cols(tall));
+  });
+
+  it('keeps the geometry when only pending and mask bits change, and recolours the channels', () => {
+    const t = star(20);
+    const L = layoutTopology(t, { collapsed: always(false), aspect: 1.2, stubLong: true });
+    const key = structureKey(t);
+    const paths = L.edges.map((e) => e.path.d);
+    const next = structuredClone(t);
+    const g5 = next.domains.find((d) => d.domid === 5)!.ports.find((p) => p.port === 1)!;
+    g5.pending = true;
+    g5.masked = true;
+    next.domains.find((d) => d.domid === 7)!.ports.find((p) => p.port === 1)!.pending = true;
+    expect(structureKey(next)).toBe(key);
+    restate(L, next);
+    expect(L.edges.map((e) => e.path.d)).toEqual(paths);
+    expect(L.edgeOfPort.get(portKey(5, 1))!.edge.state).toBe('masked');
+    expect(L.edgeOfPort.get(portKey(0, 7))!.edge.state).toBe('pending');
+    expect(L.edgeOfPort.get(portKey(6, 1))!.edge.state).toBe('bound');
+    expect(L.domainOf.get(5)!.ports.find((p) => p.port === 1)!.masked).toBe(true);
+    // A port bound elsewhere, a domain that dies: the structure changed, a new layout is due.
+    const moved = structuredClone(t);
+    moved.domains[3]!.state = 'destroyed';
+    expect(structureKey(moved)).not.toBe(key);
   });
 
   it('gives the same picture for the same machine', () => {

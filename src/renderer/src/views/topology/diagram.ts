@@ -42,6 +42,7 @@ interface EdgeEl {
   g: SVGGElement;
   line: SVGPathElement;
   heat: SVGPathElement;
+  hit: SVGPathElement;
   rate: SVGTextElement;
   sig: string;
   edge: EdgeBox;
@@ -319,9 +320,10 @@ export class Diagram {
         const title = svg('title');
         const heat = svg('path', { class: 'xl-topo-edge-heat' });
         const line = svg('path', { class: 'xl-topo-edge-line' });
+        const hit = svg('path', { class: 'xl-topo-edge-hit' });
         const rate = svg('text', { class: 'xl-topo-rate' });
-        g.append(title, heat, line, rate);
-        el = { g, line, heat, rate, sig: '', edge: e, drawnHeat: '' };
+        g.append(title, heat, line, hit, rate);
+        el = { g, line, heat, hit, rate, sig: '', edge: e, drawnHeat: '' };
         this.edges.set(e.key, el);
         this.edgeLayer.append(g);
       }
@@ -350,6 +352,7 @@ export class Diagram {
     else delete g.dataset.b;
     el.line.setAttribute('d', e.path.d);
     el.heat.setAttribute('d', e.path.d);
+    el.hit.setAttribute('d', e.path.d);
     // Stub extras (arrowhead, target name) and the count of merged channels are redrawn whole.
     for (const x of [...g.querySelectorAll('.xl-topo-extra')]) x.remove();
     if (e.kind === 'stub' && e.target !== undefined) {

@@ -14,7 +14,7 @@ import { h, icon } from '../../util/dom.js';
 import { Activity, HandlerScanner } from './activity.js';
 import { Diagram, type DiagramSelection } from './diagram.js';
 import { ExplainPanel } from './explain_panel.js';
-import { layoutTopology, portKey, type TopologyLayout } from './layout.js';
+import { layoutTopology, portKey, restate, structureKey, type TopologyLayout } from './layout.js';
 import { domainName, shownPorts } from './words.js';
 import './topology.css';
 
@@ -67,6 +67,8 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
 
   let visible = false;
   let layout: TopologyLayout | undefined;
+  /** What the layout was made from (structure, collapsed boxes, the view's shape, the focus). */
+  let layoutKey = '';
   let dirty = true;
   let frame = 0;
   /** Domains the user collapsed (true) or expanded (false); the rest follow the automatic rule. */
@@ -75,6 +77,14 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
   let scanner = HandlerScanner.forKinds(ctx.session.info?.traceKinds ?? []);
   const activity = new Activity();
   let animating = 0;
+  /**
+   * Handlers for ports the picture does not have yet: the trace streams every 33 ms, the topology
+   * at most every 100 ms, so a channel bound and used at once is seen in the trace first. They
+   * wait (a few, briefly) for the topology that has the port.
+   */
+  const late: { dom: number; port: number; causeDom: number; cause: string; at: number }[] = [];
+  const LATE_MAX = 256;
+  const LATE_MS = 400;
 
   const topology = (): Topology | undefined => ctx.session.topology;
   const autoCollapsed = (d: TopologyDomain): boolean => (topology()?.domains.length ?? 0) > MANY_DOMAINS || shownPorts(d).length > MANY_PORTS;
@@ -135,8 +145,19 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
     diagram.el.hidden = false;
     hint.hidden = selection !== undefined;
     const view = diagram.viewSize;
-    layout = layoutTopology(t, { collapsed: isCollapsed, aspect: Math.max(200, view.width) / Math.max(150, view.height), stubLong: t.domains.length > MANY_DOMAINS, ...(selection === undefined ? {} : { focus: selection.domid }) });
+    const replay = late.splice(0, late.length);
+    const opts = { collapsed: isCollapsed, aspect: Math.max(200, view.width) / Math.max(150, view.height), stubLong: t.domains.length > MANY_DOMAINS, ...(selection === undefined ? {} : { focus: selection.domid }) };
+    // Most topology updates while a run goes only flip pending and mask bits: the geometry is kept, only colours change.
+    const key = `${structureKey(t)}\n${t.domains.map((d) => (isCollapsed(d) ? 'c' : 'o')).join('')} ${opts.aspect.toFixed(2)} ${opts.stubLong} ${selection?.domid}`;
+    if (layout !== undefined && key === layoutKey) restate(layout, t);
+    else layout = layoutTopology(t, opts);
+    layoutKey = key;
     diagram.render(layout, (domid) => domainName(t, domid));
+    // Below the picture, the explain panel gets the height the picture does not need.
+    const zoomW = diagram.autoFit ? Math.max(0.55, Math.min(1, view.width / layout.width)) : diagram.zoom;
+    grid.style.setProperty('--tp-pic-h', `${Math.ceil(layout.height * zoomW) + 16}px`);
+    const fresh = now() - LATE_MS;
+    for (const n of replay) if (n.at >= fresh && layout.domainOf.get(n.dom)?.data.ports.some((p) => p.port === n.port) === true) onHandler(n.dom, n.port, n.causeDom, n.cause);
     const all = t.domains.flatMap((d) => shownPorts(d));
     const ports = all.length;
     // Each channel has two interdomain ends (a loopback too); an end whose peer is gone counts as half.
@@ -156,6 +177,10 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
     if (L === undefined) return;
     const at = now();
     const pe = L.edgeOfPort.get(portKey(dom, port));
+    if (pe === undefined && late.length < LATE_MAX && L.domainOf.get(dom)?.data.ports.some((p) => p.port === port) !== true) {
+      late.push({ dom, port, causeDom, cause, at });
+      return;
+    }
     if (pe !== undefined && cause === 'hypercall') {
       const e = pe.edge;
       if (e.kind === 'channel' && (pe.end === 'a' ? e.b! : e.a).domid === causeDom) {

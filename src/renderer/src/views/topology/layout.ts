@@ -28,6 +28,8 @@ import { shownPorts } from './words.js';
 export const GEOM = {
   margin: 24,
   boxW: 248,
+  /** The box's border (inside its height: the rows start below it). */
+  border: 1,
   header: 42,
   row: 20,
   padBottom: 6,
@@ -123,7 +125,8 @@ export interface LayoutOptions {
 
 function boxHeight(d: TopologyDomain, collapsed: boolean): number {
   const rows = shownPorts(d).length;
-  return collapsed || rows === 0 ? GEOM.header + GEOM.summary : GEOM.header + rows * GEOM.row + GEOM.padBottom;
+  const inner = collapsed || rows === 0 ? GEOM.header + GEOM.summary : GEOM.header + rows * GEOM.row + GEOM.padBottom;
+  return inner + 2 * GEOM.border;
 }
 
 interface Grid {
@@ -247,7 +250,8 @@ class Router {
   private end(box: DomainBox, port: number, toward: DomainBox | undefined): EdgeEnd {
     const side: 'l' | 'r' = toward !== undefined && toward.col < box.col ? 'l' : 'r';
     const i = box.collapsed ? -1 : box.ports.findIndex((p) => p.port === port);
-    const y = i < 0 ? box.y + GEOM.header / 2 : box.y + GEOM.header + i * GEOM.row + GEOM.row / 2;
+    const top = box.y + GEOM.border;
+    const y = i < 0 ? top + GEOM.header / 2 : top + GEOM.header + i * GEOM.row + GEOM.row / 2;
     return { domid: box.domid, port: i < 0 ? -1 : port, x: side === 'l' ? box.x : box.x + box.w, y, side };
   }
 
@@ -287,8 +291,7 @@ class Router {
             const a = this.end(ab, ap.port, bb);
             const b = this.end(bb, bp.port, ab);
             if (ab === bb && a.port === b.port && a.port === -1) continue; // a loopback inside a collapsed domain: nothing to draw
-            const dead = isDead(ab.data) || isDead(bb.data);
-            const state: EdgeState = dead ? 'dead' : (ap.pending && ap.masked) || (bp.pending && bp.masked) ? 'masked' : ap.pending || bp.pending ? 'pending' : 'bound';
+            const state = channelState(ab.data, ap, bb.data, bp);
             const channel: ChannelRef = { a: { domid: ab.domid, port: ap.port }, b: { domid: bb.domid, port: bp.port } };
             if (this.stubLong && bb.col > ab.col + 1 && ab.domid !== this.focus && bb.domid !== this.focus) {
               // A stub at each end, pointing at the other.
@@ -400,6 +403,52 @@ class Router {
     const cy = this.corridorY(B) + (e.lanes.corridor ?? 0);
     const pts: Pt[] = [a, { x: x1, y: a.y }, { x: x1, y: cy }, { x: x2, y: cy }, { x: x2, y: b.y }, b];
     return orthogonal(pts);
+  }
+}
+
+/** A channel's colour from its two ends. */
+function channelState(ad: TopologyDomain, ap: TopologyPort, bd: TopologyDomain, bp: TopologyPort): EdgeState {
+  if (isDead(ad) || isDead(bd)) return 'dead';
+  if ((ap.pending && ap.masked) || (bp.pending && bp.masked)) return 'masked';
+  return ap.pending || bp.pending ? 'pending' : 'bound';
+}
+
+/**
+ * What decides the geometry: domains, their ports and what each is bound to, not the pending
+ * and mask bits. Two topologies with the same key have the same layout; only colours differ.
+ */
+export function structureKey(t: Topology): string {
+  return t.domains
+    .map((d) => `${d.domid}|${d.name}|${d.state}|${d.vcpus}|${d.abi}|${d.kernel}|${d.ports.map((p) => `${p.port},${p.state},${p.remoteDom},${p.remotePort},${p.virq},${p.pirq},${p.label},${p.vcpu}`).join(';')}`)
+    .join('\n');
+}
+
+/**
+ * Brings a layout up to date with a topology of the same structureKey: the boxes take the new
+ * domain and port data, the channels their new colours. The geometry is kept (no layout).
+ */
+export function restate(L: TopologyLayout, t: Topology): void {
+  const ports = new Map<number, TopologyPort>();
+  for (const d of t.domains) {
+    const box = L.domainOf.get(d.domid);
+    if (box === undefined) continue;
+    box.data = d;
+    if (!box.collapsed) box.ports = shownPorts(d);
+    for (const p of d.ports) ports.set(portKey(d.domid, p.port), p);
+  }
+  for (const e of L.edges) {
+    if (e.kind !== 'channel' && e.peers === undefined) continue; // unbound stubs keep their colour
+    let state: EdgeState | undefined;
+    for (const c of e.channels) {
+      const ap = ports.get(portKey(c.a.domid, c.a.port));
+      const bp = c.b === undefined ? undefined : ports.get(portKey(c.b.domid, c.b.port));
+      const ad = L.domainOf.get(c.a.domid)?.data;
+      const bd = c.b === undefined ? undefined : L.domainOf.get(c.b.domid)?.data;
+      if (ap === undefined || bp === undefined || ad === undefined || bd === undefined) continue;
+      const s = channelState(ad, ap, bd, bp);
+      if (state === undefined || STATE_RANK[s] > STATE_RANK[state]) state = s;
+    }
+    if (state !== undefined) e.state = state;
   }
 }
 

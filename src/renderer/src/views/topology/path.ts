@@ -16,10 +16,10 @@ export class PathGeom {
 
   constructor(
     readonly d: string,
-    /** x0, y0, x1, y1, … */
-    private readonly pts: Float64Array,
+    /** x0, y0, x1, y1, … (plain arrays: thousands of small typed arrays per layout would cost more in GC than they save). */
+    private readonly pts: readonly number[],
     /** Cumulative length at each point. */
-    private readonly cum: Float64Array,
+    private readonly cum: readonly number[],
   ) {
     this.length = cum.length === 0 ? 0 : cum[cum.length - 1]!;
   }
@@ -118,10 +118,10 @@ export class PathBuilder {
   }
 
   build(): PathGeom {
-    const pts = Float64Array.from(this.pts);
+    const pts = this.pts;
     const n = pts.length / 2;
-    const cum = new Float64Array(n);
-    for (let i = 1; i < n; i++) cum[i] = cum[i - 1]! + Math.hypot(pts[2 * i]! - pts[2 * i - 2]!, pts[2 * i + 1]! - pts[2 * i - 1]!);
+    const cum: number[] = n === 0 ? [] : [0];
+    for (let i = 1; i < n; i++) cum.push(cum[i - 1]! + Math.hypot(pts[2 * i]! - pts[2 * i - 2]!, pts[2 * i + 1]! - pts[2 * i - 1]!));
     return new PathGeom(this.d.join(''), pts, cum);
   }
 

@@ -49,7 +49,7 @@ export function portLabel(p: TopologyPort): string {
     case 'pirq':
       return `PIRQ ${p.pirq ?? '?'}`;
     case 'ipi':
-      return 'IPI';
+      return `to vCPU ${p.vcpu}`;
     default:
       return p.state;
   }
