@@ -62,13 +62,18 @@ async function cssColour(page: Page, name: string): Promise<[number, number, num
 const port = (page: Page, domid: number, p: number) => page.locator(`.xl-topo-port[data-domid="${domid}"][data-port="${p}"]`);
 const verdict = (page: Page) => page.getByTestId('explain').getByTestId('verdict');
 
-/** Presses F10 until `done` holds (each press waits for the position to move), at most `max` times. */
-async function stepUntil(page: Page, done: () => Promise<boolean>, max = 40): Promise<number> {
+/**
+ * Presses F10 (Shift+F10 when `back`) until `done` holds, at most `max` times. Each press waits for
+ * the position to move, then for the view to catch up: the host sends the topology at most every
+ * 100 ms, and the view draws it on the next frame.
+ */
+async function stepUntil(page: Page, done: () => Promise<boolean>, max = 40, back = false): Promise<number> {
   for (let i = 0; i < max; i++) {
     if (await done()) return i;
     const at = await position(page);
-    await page.keyboard.press('F10');
-    await poll(() => position(page)).toBe(at + 1);
+    await page.keyboard.press(back ? 'Shift+F10' : 'F10');
+    await poll(() => position(page)).toBe(at + (back ? -1 : 1));
+    await page.waitForTimeout(250);
   }
   if (await done()) return max;
   throw new Error(`not reached after ${max} steps (position ${await position(page)})`);
@@ -170,17 +175,23 @@ describe.skipIf(chromium === undefined)('the lab in a browser: topology and expl
     await poll(() => verdict(page).textContent()).toMatch(/^Pending and on its way/);
     await poll(() => page.locator('.xl-topo-edge[data-a="0:1"]').getAttribute('data-state')).toBe('pending');
     // …and when the guest's handler runs, a notification travels along the edge from dom0 to the guest.
+    // (A watcher in the page records where the dot is drawn, frame by frame.)
+    await page.evaluate(`window.__dotX = []; new MutationObserver(() => {
+      const d = document.querySelector('.xl-topo-dot:not([style*="none"])');
+      if (d !== null) window.__dotX.push(Number(d.getAttribute('cx')));
+    }).observe(document.querySelector('.xl-topo-overlay'), { attributes: true, subtree: true })`);
     const dotsBefore = Number(await page.getByTestId('topology').getAttribute('data-dots'));
     await stepUntil(page, async () => Number(await page.getByTestId('topology').getAttribute('data-dots')) > dotsBefore);
-    await page.locator('.xl-topo-dot:not([style*="none"])').first().waitFor({ timeout: 2000 });
+    await poll(() => page.evaluate<number>('window.__dotX.length')).toBeGreaterThan(3);
+    const xs = await page.evaluate<number[]>('window.__dotX');
+    // From dom0's end (the left box) toward the guest's (the right one).
+    expect(xs[xs.length - 1]!).toBeGreaterThan(xs[0]!);
     await poll(() => verdict(page).textContent()).toMatch(/^Delivered: dom0's EVTCHNOP_send on port 1 \(seq \d+\) made Xen set the pending bit/);
     expect(await port(page, 1, 1).getAttribute('data-pending')).toBe('false');
 
-    // A step back puts the picture (and the explanation) back.
-    const at = await position(page);
-    await page.keyboard.press('Shift+F10');
-    await poll(() => position(page)).toBe(at - 1);
-    await poll(() => port(page, 1, 1).getAttribute('data-pending')).toBe('true');
+    // Stepping back puts the picture (and the explanation) back: before the handler ran, the port was pending.
+    const steps = await stepUntil(page, async () => (await port(page, 1, 1).getAttribute('data-pending')) === 'true', 3, true);
+    expect(steps).toBeGreaterThan(0);
     await poll(() => verdict(page).textContent()).toMatch(/^Pending and on its way/);
 
     // The light theme follows the system, live.
@@ -229,6 +240,11 @@ describe.skipIf(chromium === undefined)('the lab in a browser: topology and expl
     // Escape closes the panel.
     await page.keyboard.press('Escape');
     await poll(() => explain.isVisible()).toBe(false);
+    // The legend says what the colours and marks mean.
+    await page.locator('[data-tool="legend"]').click();
+    expect(await page.locator('[data-tool="legend"]').getAttribute('aria-pressed')).toBe('true');
+    expect(await page.locator('.xl-topo-legend').textContent()).toContain('pending but masked: no upcall');
+    await b!.shot('topology-legend-dark', '.xl-area-side');
   });
 
   it('collapses, scrolls and zooms 41 domains, and draws every channel', async () => {
