@@ -1,7 +1,7 @@
 /**
  * XenLab benchmarks: `npm run bench` prints a fixed-width table,
  * `npm run bench -- --json` prints the same rows as JSON.
- * `--only=hot|trace|domains|ports|console|rings|boot|replay|seek|load|filter|inspect|exercises` runs one group (for profiling).
+ * `--only=hot|trace|domains|ports|console|rings|boot|replay|seek|load|filter|inspect|exercises|topology` runs one group (for profiling).
  *
  * Every event counted below is a guest handler call (Guest.onEvent), read back
  * from the kernels' delivery counters after the timed loop and checked against
@@ -28,6 +28,7 @@ import { benchFilter } from './filter.js';
 import { benchReplay } from './replay.js';
 import { benchSeek } from './seek.js';
 import { benchRings } from './rings.js';
+import { benchTopology } from './topology.js';
 
 interface Row {
   name: string;
@@ -490,6 +491,7 @@ async function main(): Promise<void> {
   if (ONLY === undefined || ONLY === 'filter') benchFilter(rows); // trace filters over 1M decoded records (bench/filter.ts)
   if (ONLY === undefined || ONLY === 'inspect') benchInspect(rows); // the inspector and explain on large domains (bench/inspect.ts)
   if (ONLY === undefined || ONLY === 'exercises') await benchExercises(rows); // the exercise pack graded (bench/exercises.ts)
+  if (ONLY === undefined || ONLY === 'topology') benchTopology(rows); // the topology view's layout and notification scan (bench/topology.ts)
   const secs = Number(nowNs() - t0) / 1e9;
   if (JSON_OUT) {
     console.log(JSON.stringify({ node: process.version, seconds: secs, rows: rows.map((r) => ({ ...r, name: r.name.trim() })) }, null, 2));

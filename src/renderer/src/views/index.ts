@@ -7,8 +7,10 @@ import { consolesView } from './consoles/index.js';
 import { editorView } from './editor/index.js';
 import { inspectorView } from './inspector/index.js';
 import { problemsView } from './problems/index.js';
+import { topologyView } from './topology/index.js';
 
 registerView(editorView);
 registerView(consolesView);
 registerView(problemsView);
 registerView(inspectorView);
+registerView(topologyView);
