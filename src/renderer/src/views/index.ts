@@ -5,8 +5,10 @@
 import { registerView } from '../shell/registry.js';
 import { consolesView } from './consoles/index.js';
 import { editorView } from './editor/index.js';
+import { eventsView } from './events/index.js';
 import { problemsView } from './problems/index.js';
 
 registerView(editorView);
 registerView(consolesView);
 registerView(problemsView);
+registerView(eventsView);
