@@ -173,15 +173,16 @@ describe.skipIf(chromium === undefined)('the lab in a browser: the event list', 
     // Select a row: the detail pane shows that record, every field.
     await page.locator('[data-testid=event-rows] .xl-ev-row:not([hidden])').first().click();
     const first = records[sendSeqs[0]!]! as TraceRecord & { kind: 'hypercall' };
+    const port = Number(first.args.port);
     await poll(() => detailSeq(page)).toBe(`record ${grouped(first.seq)}`);
-    expect(await page.locator('[data-testid=event-detail] .xl-ev-field[data-path="args.port"] .xl-ev-fval').textContent()).toBe(String(first.args.port));
+    expect(await page.locator('[data-testid=event-detail] .xl-ev-field[data-path="args.port"] .xl-ev-fval').textContent()).toBe(String(port));
     expect((await rows(page)).find((r) => r.selected)?.seq).toBe(first.seq);
 
     // Right-click a field in the detail pane: add it to the filter.
     const menuText = await fieldMenu(page, 'args.port', 'Add to filter (and)');
-    expect(menuText).toContain(`args.port==${first.args.port}`);
+    expect(menuText).toContain(`args.port==${port}`);
     expect(menuText).toContain('Copy value');
-    const narrowed = `kind==hypercall && op==send && args.port==${first.args.port}`;
+    const narrowed = `kind==hypercall && op==send && args.port==${port}`;
     expect(await filterValue(page)).toBe(narrowed);
     await poll(() => countText(page)).toBe(`${grouped(coreCount(records, narrowed))} of ${grouped(all)} records`);
     await b!.shot('events-field-filter-dark', '.xl-area-bottom');
