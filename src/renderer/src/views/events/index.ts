@@ -96,7 +96,13 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
   followBtn.addEventListener('click', () => list.setFollow(!list.follow));
   const notice = h('div', { class: 'xl-ev-notice', role: 'status', 'data-testid': 'event-notice' });
   notice.hidden = true;
-  const empty = h('div', { class: 'xl-ev-empty', 'data-testid': 'event-empty' });
+  const emptyText = h('span', {});
+  const emptyClear = h('button', { class: 'xl-ev-link' }, 'Clear the filter');
+  emptyClear.addEventListener('click', () => {
+    filter.set('');
+    filter.apply();
+  });
+  const empty = h('div', { class: 'xl-ev-empty', 'data-testid': 'event-empty' }, emptyText, ' ', emptyClear);
   const splitter = h('div', { class: 'xl-ev-split', role: 'separator', 'aria-orientation': 'vertical', title: 'Drag to resize the detail pane' });
   const body = h('div', { class: 'xl-ev-body' }, h('div', { class: 'xl-ev-main' }, list.el, empty), splitter, detail.el);
   container.append(h('div', { class: 'xl-view-bar xl-ev-bar' }, filter.el, h('div', { class: 'xl-view-tools' }, count, followBtn)), filter.message, notice, body);
@@ -253,12 +259,19 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
 
   // ---- the session
 
+  /** Sets an element's text only when it changes (this runs for every trace batch). */
+  function setText(el: HTMLElement, text: string): boolean {
+    if (el.textContent === text) return false;
+    el.textContent = text;
+    return true;
+  }
+
   function refresh(): void {
     const total = pager.total;
-    const all = Math.max(session.trace.count, 0);
-    if (info === undefined) count.textContent = '';
-    else if (!pager.filtered) count.textContent = `${grouped(all)} record${all === 1 ? '' : 's'}`;
-    else count.textContent = total === undefined ? `filtering ${grouped(all)} records…` : `${grouped(total)} of ${grouped(all)} records`;
+    const all = session.trace.count;
+    const counted =
+      info === undefined ? '' : !pager.filtered ? `${grouped(all)} record${all === 1 ? '' : 's'}` : total === undefined ? `filtering ${grouped(all)} records…` : `${grouped(total)} of ${grouped(all)} records`;
+    setText(count, counted);
     count.title = pager.filtered ? `Records matching ${pager.filter}, of all the trace's records so far` : "The trace's records so far";
     let text = '';
     if (info === undefined) text = 'No session. Open a scenario (Ctrl+O) and run it (F5): its trace records show here, one row each.';
@@ -266,16 +279,9 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
     else if (all === 0) text = 'No records yet: Run (F5) or Step (F10), and each thing the machine does shows here.';
     else if (total === undefined) text = 'Filtering…';
     else if (total === 0) text = `No record matches ${pager.filter} (of ${grouped(all)}).`;
-    empty.textContent = text;
+    setText(emptyText, text);
     empty.hidden = text === '';
-    if (pager.filtered && total === 0 && info !== undefined && all > 0) {
-      const b = h('button', { class: 'xl-ev-link' }, 'Clear the filter');
-      b.addEventListener('click', () => {
-        filter.set('');
-        filter.apply();
-      });
-      empty.append(' ', b);
-    }
+    emptyClear.hidden = !(pager.filtered && total === 0 && info !== undefined && all > 0);
     if (pager.error?.start !== undefined) filter.showHostError(pager.error);
     // A row chosen before its page came: now it has its record.
     if (list.selected >= 0 && list.selectedSeq < 0) {
@@ -392,7 +398,7 @@ function short(s: string): string {
 declare global {
   interface Window {
     /** With debug=1 in the page's address: the event list's counters, for end-to-end tests. */
-    __xenlabEvents?: { requests(): number; rowsInDom(): number };
+    __xenlabEvents?: { requests(): number; rowsInDom(): number; drawing(): { frames: number; maxMs: number; totalMs: number } };
   }
 }
 
@@ -401,6 +407,7 @@ function exposeForTests(list: EventList, pager: RecordPager): void {
   window.__xenlabEvents = {
     requests: () => pager.requests,
     rowsInDom: () => list.scroller.querySelectorAll('.xl-ev-row:not([hidden])').length,
+    drawing: () => ({ ...list.stats }),
   };
 }
 
