@@ -136,6 +136,7 @@ describe.skipIf(chromium === undefined)('the lab in a browser: the event list', 
     expect(await message.textContent()).toContain('expected a field');
     expect(await page.locator('.xl-ev-fmark').textContent()).toBe('prot');
     expect(await input.getAttribute('aria-invalid')).toBe('true');
+    await b!.shot('events-filter-mark', '.xl-ev-filter');
     await b!.shot('events-filter-error', '.xl-area-bottom');
     // Enter does not apply a filter with an error: the list stays as it was.
     await page.keyboard.press('Enter');
@@ -178,6 +179,9 @@ describe.skipIf(chromium === undefined)('the lab in a browser: the event list', 
     expect(await page.locator('[data-testid=event-detail] .xl-ev-field[data-path="args.port"] .xl-ev-fval').textContent()).toBe(String(port));
     expect((await rows(page)).find((r) => r.selected)?.seq).toBe(first.seq);
 
+    // Copy a value.
+    await fieldMenu(page, 'op', 'Copy value');
+    await poll(() => page.evaluate<string>('navigator.clipboard.readText()')).toBe('send');
     // Right-click a field in the detail pane: add it to the filter.
     const menuText = await fieldMenu(page, 'args.port', 'Add to filter (and)');
     expect(menuText).toContain(`args.port==${port}`);

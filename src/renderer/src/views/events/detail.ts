@@ -9,7 +9,7 @@ import { detailRows, domainLabel, KIND_LABELS, type DetailRow } from './format.j
 
 export interface DetailEvents {
   fieldMenu(row: DetailRow, x: number, y: number, from: HTMLElement): void;
-  /** The cause link: select that record. */
+  /** The cause link: that record is the selection now. */
   selectSeq(seq: number): void;
 }
 

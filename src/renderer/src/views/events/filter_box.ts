@@ -40,12 +40,14 @@ export class FilterBox {
   constructor(
     private readonly xen: () => FilterXen,
     private readonly onApply: (text: string) => void,
+    /** Escape with nothing to undo: back to the list. */
+    private readonly onLeave: () => void = () => {},
   ) {
     this.history = readHistory(localStorage.getItem(HISTORY_KEY));
     this.input = h('input', {
       class: 'xl-ev-finput',
       type: 'text',
-      placeholder: 'Filter: dom==1 && op==send   (Ctrl+Space: completion, Enter: apply)',
+      placeholder: 'Filter: dom==1 && op==send   (Ctrl+F; Ctrl+Space: completion; Enter: apply)',
       'aria-label': 'Filter records',
       'aria-autocomplete': 'list',
       role: 'combobox',
@@ -300,10 +302,11 @@ export class FilterBox {
     } else if (e.key === 'Enter') {
       e.preventDefault();
       this.apply();
-    } else if (e.key === 'Escape' && this.input.value.trim() !== this.applied) {
-      // Back to the filter the list shows.
+    } else if (e.key === 'Escape') {
       e.preventDefault();
-      this.set(this.applied);
+      // Back to the filter the list shows; then back to the list.
+      if (this.input.value.trim() !== this.applied) this.set(this.applied);
+      else this.onLeave();
     }
   }
 }

@@ -11,15 +11,17 @@ import { lookupField, parseFilter, type FilterXen } from '../../../../core/sim/f
 // ---------------------------------------------------------------------------
 // Columns
 
-/** Virtual time for the Time column: the unit that keeps the number short, with every nanosecond that is not zero. */
+/**
+ * Virtual time for the Time column: in the unit that keeps the number
+ * short, to the nanosecond (the clock's resolution: records a few ns apart
+ * must not look simultaneous), so times in one unit line up.
+ */
 export function formatTime(ns: number): string {
   if (!Number.isFinite(ns)) return '';
   if (ns < 1000) return `${ns} ns`;
   if (ns < 1e6) return `${(ns / 1e3).toFixed(3)} µs`;
-  // ms and s: µs precision, or ns precision when the record's time has it.
-  const subMicro = ns % 1000 !== 0;
-  if (ns < 1e9) return `${(ns / 1e6).toFixed(subMicro ? 6 : 3)} ms`;
-  return `${(ns / 1e9).toFixed(subMicro ? 9 : 6)} s`;
+  if (ns < 1e9) return `${(ns / 1e6).toFixed(6)} ms`;
+  return `${(ns / 1e9).toFixed(9)} s`;
 }
 
 /** The exact time, for tooltips: "1,000,500 ns". */
@@ -65,8 +67,8 @@ export interface Column {
 }
 
 export const COLUMNS: readonly Column[] = [
-  { id: 'seq', title: 'No.', width: 72, align: 'right', tooltip: 'Record number (seq), from 0' },
-  { id: 'time', title: 'Time', width: 112, align: 'right', tooltip: 'Virtual time of the record' },
+  { id: 'seq', title: 'No.', width: 80, align: 'right', tooltip: 'Record number (seq), from 0' },
+  { id: 'time', title: 'Time', width: 124, align: 'right', tooltip: 'Virtual time of the record' },
   { id: 'dom', title: 'Domain', width: 96, align: 'left', tooltip: 'The domain it happened in; a hypercall’s caller' },
   { id: 'vcpu', title: 'vCPU', width: 44, align: 'right', tooltip: 'The vCPU' },
   { id: 'kind', title: 'Kind', width: 84, align: 'left', tooltip: 'The record’s kind' },
@@ -215,7 +217,7 @@ function valueText(key: string, v: unknown): string {
   // Names as they are (send, evtchn_pending); text with spaces or escapes quoted, as a filter writes it.
   if (typeof v === 'string') return /^[\w.\-/:@]+$/.test(v) ? v : JSON.stringify(v);
   if (typeof v === 'number') {
-    if (key === 't' || key === 'until' || key === 'delay') return `${formatTime(v)}  (${exactTime(v)})`;
+    if (key === 't' || key === 'until' || key === 'delay') return formatTime(v);
     if (key === 'flags') return `0x${v.toString(16)}  (${v})`;
     return String(v);
   }

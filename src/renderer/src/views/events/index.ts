@@ -82,11 +82,12 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
       if (r !== undefined) copy(`${r.seq}\t${formatTime(r.t)}\t${r.dom}\t${r.vcpu ?? ''}\t${r.kind}\t${r.summary}`, 'the row');
     },
   });
-  const filter = new FilterBox(xen, (text) => applyFilter(text));
+  const filter = new FilterBox(xen, (text) => applyFilter(text), () => list.focus());
   const detail = new DetailPane(
     {
       fieldMenu: (row, x, y, from) => fieldMenu(row.path, detail.record, row.value, x, y, from),
-      selectSeq: (seq) => selectSeq(seq, true),
+      // Told to every view, this one too (which scrolls to it as it would for a timeline click).
+      selectSeq: (seq) => ctx.select({ kind: 'record', seq }),
     },
     () => names,
   );
@@ -107,6 +108,14 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
   const body = h('div', { class: 'xl-ev-body' }, h('div', { class: 'xl-ev-main' }, list.el, empty), splitter, detail.el);
   container.append(h('div', { class: 'xl-view-bar xl-ev-bar' }, filter.el, h('div', { class: 'xl-view-tools' }, count, followBtn)), filter.message, notice, body);
   container.classList.add('xl-ev-view');
+  // Ctrl+F in the view goes to the filter (the list has nothing else to find with).
+  container.addEventListener('keydown', (e) => {
+    if ((e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === 'f') {
+      e.preventDefault();
+      filter.input.focus();
+      filter.input.select();
+    }
+  });
   setDetailWidth(Number(localStorage.getItem(DETAIL_WIDTH_KEY) ?? 320));
   dragSplitter();
 
@@ -315,11 +324,16 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
       selSeq = -1;
       list.select(-1, -1, 'none');
       detail.show(undefined, `Record ${grouped(gone)} is gone: the session stepped back before it.`);
-    } else if (t.truncated !== undefined && selSeq >= 0) {
-      // Still there: its place in a filtered list is found again.
-      list.select(-1, selSeq, 'none');
-      selectSeq(selSeq, false);
     }
+    // A selection before the cut keeps its place: the records (and matches) before it are the same.
+  });
+  session.on('ended', () => {
+    info = undefined;
+    selSeq = -1;
+    list.select(-1, -1, 'none');
+    detail.show(undefined, '');
+    hideNotice();
+    pager.setFilter(filter.applied, 0);
   });
   session.on('topology', (topo) => {
     let changed = false;
@@ -349,7 +363,7 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
       down.preventDefault();
       splitter.setPointerCapture(down.pointerId);
       const right = body.getBoundingClientRect().right;
-      let w = 320;
+      let w = detail.el.getBoundingClientRect().width;
       const move = (e: PointerEvent): void => {
         w = Math.max(180, Math.min(body.clientWidth - 240, right - e.clientX));
         setDetailWidth(w);

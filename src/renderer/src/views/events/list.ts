@@ -112,7 +112,7 @@ export class EventList {
     }
     this.sizer = h('div', { class: 'xl-ev-sizer' });
     this.layer = h('div', { class: 'xl-ev-layer', role: 'presentation' });
-    this.scroller = h('div', { class: 'xl-ev-scroll', tabindex: '0', role: 'grid', 'aria-label': 'Trace records', 'aria-multiselectable': 'false', 'data-testid': 'event-rows' }, this.layer, this.sizer);
+    this.scroller = h('div', { class: 'xl-ev-scroll', tabindex: '0', role: 'grid', 'aria-label': 'Trace records', 'aria-multiselectable': 'false', 'aria-colcount': String(COLUMNS.length), 'data-testid': 'event-rows' }, this.layer, this.sizer);
     this.el = h('div', { class: 'xl-ev-list' }, this.head, this.scroller);
     this.applyWidths();
     this.scroller.addEventListener('scroll', () => this.onScroll(), { passive: true });
@@ -194,7 +194,7 @@ export class EventList {
 
   private makeRow(): PoolRow {
     const cells = {} as Record<ColumnId, HTMLElement>;
-    const el = h('div', { class: 'xl-ev-row', role: 'row' });
+    const el = h('div', { class: 'xl-ev-row', role: 'row', id: `xl-ev-row-${this.pool.length}` });
     for (const c of COLUMNS) {
       const cell = h('span', { class: `xl-ev-c xl-ev-${c.align}`, role: 'gridcell', 'data-col': c.id });
       cells[c.id] = cell;
@@ -259,6 +259,10 @@ export class EventList {
       if (row.el.hidden) row.el.hidden = false;
       this.fillRow(row, i, names);
     }
+    // Assistive technology follows the selected row while the focus stays on the grid.
+    const sel = this.pool.find((r) => r.selected && r.index >= 0);
+    if (sel === undefined) this.scroller.removeAttribute('aria-activedescendant');
+    else if (this.scroller.getAttribute('aria-activedescendant') !== sel.el.id) this.scroller.setAttribute('aria-activedescendant', sel.el.id);
   }
 
   private fillRow(row: PoolRow, i: number, names: ReadonlyMap<number, string>): void {
@@ -337,6 +341,8 @@ export class EventList {
     const at = this.rowAt(e.target);
     if (at === undefined) return;
     this.focus();
+    // Choosing a row to look at stops following (unless it is the newest).
+    if (at.index < this.model.total - 1) this.setFollow(false);
     if (at.index !== this.selected) this.on.select(at.index);
   }
 
