@@ -18,6 +18,8 @@ import {
   formatTime,
   HISTORY_MAX,
   isFilterField,
+  KIND_DOCS,
+  KIND_LABELS,
   MAX_SCROLL_PX,
   pushHistory,
   readHistory,
@@ -67,6 +69,8 @@ describe('the event list: columns', () => {
       for (const col of ['seq', 'time', 'dom', 'vcpu', 'kind', 'summary'] as const) expect(isFilterField(cellField(col, kind)), `${col} of ${kind}`).toBe(true);
     }
     expect(cellField('summary', 'hypercall')).toBe('op');
+    expect(KIND_DOCS.get('hypercall')).toBe('a hypercall and its result');
+    for (const kind of Object.keys(KIND_LABELS)) expect(KIND_DOCS.get(kind), kind).toBeTruthy();
     expect(cellField('time', 'bit')).toBe('t');
   });
 });

@@ -55,6 +55,12 @@ export const KIND_LABELS: Readonly<Record<string, string>> = {
   fault: 'fault',
 };
 
+/** What each kind of record is (the filter language's own words), for the Kind column's tooltip. */
+export const KIND_DOCS: ReadonlyMap<string, string> = (() => {
+  const r = lookupField('kind');
+  return new Map(r.ok ? (r.spec.names?.list('4') ?? []).map((i) => [i.label, i.detail]) : []);
+})();
+
 export type ColumnId = 'seq' | 'time' | 'dom' | 'vcpu' | 'kind' | 'summary';
 
 export interface Column {

@@ -7,7 +7,7 @@
  * Home/End; End follows new records, scrolling away stops following.
  */
 import { h } from '../../util/dom.js';
-import { COLUMNS, domainLabel, exactTime, formatTime, KIND_LABELS, ScrollModel, type ColumnId } from './format.js';
+import { COLUMNS, domainLabel, exactTime, formatTime, KIND_DOCS, KIND_LABELS, ScrollModel, type ColumnId } from './format.js';
 
 export const ROW_HEIGHT = 20;
 
@@ -305,6 +305,7 @@ export class EventList {
     c.dom.title = d.dom < 0 ? '' : `domain ${d.dom}${name === '' ? '' : ` (${name})`}`;
     c.vcpu.textContent = d.vcpu < 0 ? '' : String(d.vcpu);
     c.kind.textContent = KIND_LABELS[d.kind] ?? d.kind;
+    c.kind.title = KIND_DOCS.get(d.kind) ?? '';
     c.summary.textContent = d.summary ?? '…';
     c.summary.classList.toggle('xl-ev-pending', d.summary === undefined);
     c.summary.title = d.summary ?? '';
