@@ -14,7 +14,7 @@ import type { Selection, View, ViewContext, ViewHandle } from '../../shell/regis
 import { grouped, h, icon } from '../../util/dom.js';
 import { DetailPane } from './detail.js';
 import { FilterBox } from './filter_box.js';
-import { cellField, composeFilter, copyText, formatTime, isFilterField, type ColumnId, type ComposeMode } from './format.js';
+import { cellField, composeFilter, copyText, domainLabel, formatTime, isFilterField, type ColumnId, type ComposeMode } from './format.js';
 import { EventList, type RowData } from './list.js';
 import { RecordPager } from './pager.js';
 import { contextMenu, type PopupItem } from './popup.js';
@@ -23,6 +23,7 @@ import './events.css';
 type FieldRecord = Parameters<typeof fieldFilter>[0];
 
 const DETAIL_WIDTH_KEY = 'xenlab.events.detailWidth';
+const CLEAR = { label: 'Clear the filter', filter: '' };
 
 function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
   const session = ctx.session;
@@ -169,22 +170,34 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
       if (at === undefined || seq !== selSeq) return;
       if (at.matches) list.select(at.index, seq, 'center');
       else if (seq >= session.trace.count) showNotice(`Record ${grouped(seq)} is not in the list yet (the trace here has ${grouped(session.trace.count)} records).`);
-      else showNotice(`Record ${grouped(seq)} is not in the list: the filter hides it.`, true);
+      else showNotice(`Record ${grouped(seq)} is not in the list: the filter hides it.`, CLEAR);
     });
   }
 
   ctx.onSelect((sel: Selection) => {
-    if (sel.kind !== 'record' || sel.seq === selSeq) return;
-    selectSeq(sel.seq, false);
+    if (info === undefined) return;
+    if (sel.kind === 'record') {
+      if (sel.seq !== selSeq) selectSeq(sel.seq, false);
+    } else if (sel.kind === 'port') {
+      // A port chosen elsewhere (the topology, the inspector): its records are one click away.
+      const f = `dom==${sel.domid} && port==${sel.port}`;
+      if (filter.applied !== f) showNotice(`Port ${sel.port} of ${domainLabel(sel.domid, names)} is selected.`, { label: `Show its records: ${f}`, filter: f });
+    } else if (sel.kind === 'domain') {
+      const f = `dom==${sel.domid}`;
+      if (filter.applied !== f) showNotice(`${domainLabel(sel.domid, names)} is selected.`, { label: `Show its records: ${f}`, filter: f });
+    }
   });
 
-  function showNotice(text: string, offerClear = false): void {
-    const clear = offerClear ? h('button', { class: 'xl-ev-link' }, 'Clear the filter') : undefined;
-    clear?.addEventListener('click', () => {
-      filter.set('');
+  /** A line above the list; `action` applies a filter ('' clears it). */
+  function showNotice(text: string, action?: { label: string; filter: string }): void {
+    const go = action === undefined ? undefined : h('button', { class: 'xl-ev-link', 'data-testid': 'event-notice-action' }, action.label);
+    go?.addEventListener('click', () => {
+      filter.set(action!.filter);
       filter.apply();
     });
-    notice.replaceChildren(h('span', {}, text), ...(clear === undefined ? [] : [clear]));
+    const close = h('button', { class: 'xl-icon-button xl-ev-notice-close', title: 'Dismiss', 'aria-label': 'Dismiss' }, icon('close'));
+    close.addEventListener('click', hideNotice);
+    notice.replaceChildren(h('span', {}, text), ...(go === undefined ? [] : [go]), close);
     notice.hidden = false;
   }
   function hideNotice(): void {
@@ -206,7 +219,7 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
       void pager.locate(seq).then((at) => {
         if (at === undefined || seq !== selSeq) return;
         if (at.matches) list.select(at.index, seq, 'center');
-        else showNotice(`The selected record ${grouped(seq)} is not in the list: the filter hides it.`, true);
+        else showNotice(`The selected record ${grouped(seq)} is not in the list: the filter hides it.`, CLEAR);
       });
     } else if (!list.follow) list.top();
     list.focus();
