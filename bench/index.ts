@@ -1,7 +1,7 @@
 /**
  * XenLab benchmarks: `npm run bench` prints a fixed-width table,
  * `npm run bench -- --json` prints the same rows as JSON.
- * `--only=hot|trace|domains|ports|console|rings|boot|replay|seek|load|filter|inspect|exercises|topology` runs one group (for profiling).
+ * `--only=hot|trace|domains|ports|console|rings|boot|replay|seek|load|filter|inspect|exercises|topology|events` runs one group (for profiling).
  *
  * Every event counted below is a guest handler call (Guest.onEvent), read back
  * from the kernels' delivery counters after the timed loop and checked against
@@ -21,6 +21,7 @@ import { xen2Dom0Kernel, type Xen2Dom0Kernel } from '../src/core/tools/dom0.js';
 import { XU_BUFFER_SIZE } from '../src/core/tools/xu.js';
 import { TRACE_CHUNK, TraceChunk, TraceStore } from '../src/core/sim/trace.js';
 import { benchBoot } from './boot.js';
+import { benchEvents } from './events.js';
 import { benchInspect } from './inspect.js';
 import { benchLoad } from './load.js';
 import { benchExercises } from './exercises.js';
@@ -492,6 +493,7 @@ async function main(): Promise<void> {
   if (ONLY === undefined || ONLY === 'inspect') benchInspect(rows); // the inspector and explain on large domains (bench/inspect.ts)
   if (ONLY === undefined || ONLY === 'exercises') await benchExercises(rows); // the exercise pack graded (bench/exercises.ts)
   if (ONLY === undefined || ONLY === 'topology') benchTopology(rows); // the topology view's layout and notification scan (bench/topology.ts)
+  if (ONLY === undefined || ONLY === 'events') benchEvents(rows); // the event list's pages over 1.3M records (bench/events.ts)
   const secs = Number(nowNs() - t0) / 1e9;
   if (JSON_OUT) {
     console.log(JSON.stringify({ node: process.version, seconds: secs, rows: rows.map((r) => ({ ...r, name: r.name.trim() })) }, null, 2));

@@ -17,6 +17,7 @@ import type {
   ControlAction,
   OpenResult,
   Problem,
+  RecordIndex,
   RecordsPage,
   RunFailure,
   ScenarioLang,
@@ -127,6 +128,13 @@ export interface Requests {
    * which has no path in a browser); `file` names it in messages.
    */
   'session.openRecordingText': { params: { file: string; text: string }; result: OpenResult };
+  /**
+   * Added after v1 (additive). Where record `seq` stands among the records matching `filter`
+   * (the event list scrolling to a record selected in another view): `index` is its place when
+   * it matches, else the place of the first matching record after it; `total` the matches so far.
+   * A filter that does not parse is refused (HostError 'input', with the error's place).
+   */
+  'session.recordIndex': { params: { filter: string; seq: number }; result: RecordIndex };
 
   // ---- files (web mode: only inside AppInfo.roots) ----
   'files.read': { params: { path: string }; result: FileText };

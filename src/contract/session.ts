@@ -203,3 +203,13 @@ export interface RecordsPage {
   /** Set when the filter does not parse: `rows` is empty. */
   filterError?: { start: number; end: number; message: string };
 }
+
+/** Where a record stands among a filter's matches (session.recordIndex; added after v1, additive). */
+export interface RecordIndex {
+  /** Its index among the matching records when it matches; else the index of the first match after it (= total when none). */
+  index: number;
+  /** Whether the record passes the filter. */
+  matches: boolean;
+  /** Records matching the filter so far. */
+  total: number;
+}

@@ -107,6 +107,10 @@ const handlers: Handlers = {
     params: obj({ seq: int(0, Number.MAX_SAFE_INTEGER) }),
     run: (p, cx) => cx.worker.request('record', p),
   },
+  'session.recordIndex': {
+    params: obj({ filter: str({ max: 4096 }), seq: int(0, Number.MAX_SAFE_INTEGER) }),
+    run: (p, cx) => cx.worker.request('recordIndex', p),
+  },
   'session.topology': {
     params: NONE as Check<Params<'session.topology'>>,
     run: (_p, cx) => cx.worker.request('topology', {}),

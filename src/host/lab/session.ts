@@ -20,6 +20,7 @@ import { HostError } from '../../contract/api.js';
 import type {
   ConsoleChunk,
   ControlAction,
+  RecordIndex,
   RecordsPage,
   RunFailure,
   RunState,
@@ -251,6 +252,10 @@ export class LabSession {
 
   records(filter: string, from: number, count: number): RecordsPage {
     return this.pages.page(filter, from, count);
+  }
+
+  recordIndex(filter: string, seq: number): RecordIndex {
+    return this.pages.index(filter, seq);
   }
 
   record(seq: number): Record<string, unknown> {

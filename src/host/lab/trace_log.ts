@@ -134,6 +134,12 @@ export class TraceLog {
     return decodeRecord(this.chunks[k]!, seq - this.chunks[k]!.firstSeq);
   }
 
+  /** Record `seq`'s kind number (TRACE_KINDS), without decoding it; -1 outside 0..count-1. */
+  kind(seq: number): number {
+    if (!Number.isInteger(seq) || seq < 0 || seq >= this.count) return -1;
+    return this.chunks[Math.floor(seq / TRACE_CHUNK)]!.kind[seq % TRACE_CHUNK]!;
+  }
+
   cause(seq: number): number {
     if (!Number.isInteger(seq) || seq < 0 || seq >= this.count) return -1;
     return this.causes[Math.floor(seq / TRACE_CHUNK)]![seq % TRACE_CHUNK]!;

@@ -73,6 +73,7 @@ const handlers: Handlers = {
   type: (p) => current().type(p.domid, p.data),
   records: (p) => current().records(p.filter, p.from, p.count),
   record: (p) => ({ record: current().record(p.seq) }),
+  recordIndex: (p) => current().recordIndex(p.filter, p.seq),
   topology: () => current().topology(),
   portStatus: (p) => current().portStatus(p.domid, p.port),
   inspect: (p) => current().inspect(p.domid),

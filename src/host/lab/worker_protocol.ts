@@ -7,7 +7,7 @@
 import type { HostErrorData } from '../../contract/api.js';
 import type { SaveResult } from '../../contract/files.js';
 import type { Explanation, InspectView, PortStatus } from '../../contract/inspect.js';
-import type { ConsoleChunk, ControlAction, OpenResult, Problem, RecordsPage, ScenarioLang, SessionStatus, SessionSync, Speed, Topology, TypeResult } from '../../contract/session.js';
+import type { ConsoleChunk, ControlAction, OpenResult, Problem, RecordIndex, RecordsPage, ScenarioLang, SessionStatus, SessionSync, Speed, Topology, TypeResult } from '../../contract/session.js';
 
 export interface WorkerOps {
   open: { params: { file: string; text: string; lang: ScenarioLang; seed?: number }; result: OpenResult };
@@ -19,6 +19,7 @@ export interface WorkerOps {
   type: { params: { domid: number; data: string }; result: TypeResult };
   records: { params: { filter: string; from: number; count: number }; result: RecordsPage };
   record: { params: { seq: number }; result: { record: Record<string, unknown> } };
+  recordIndex: { params: { filter: string; seq: number }; result: RecordIndex };
   topology: { params: Record<string, never>; result: Topology };
   portStatus: { params: { domid: number; port: number }; result: PortStatus };
   inspect: { params: { domid: number }; result: InspectView };

@@ -17,8 +17,8 @@ export interface SessionEvents {
   topology: Topology;
   /** Console output for a domain; `reset`: replaces what the terminal shows. */
   console: { domid: number; bytes: Uint8Array; reset: boolean };
-  /** Records were added or dropped. */
-  trace: { count: number };
+  /** Records were added or dropped; `truncated`: records from this seq on were dropped first (a step back). */
+  trace: { count: number; truncated?: number };
   /** Run failures or scenario problems changed. */
   problems: { problems: readonly Problem[]; failures: readonly RunFailure[] };
   /** The session went away on the host (its worker was stopped). */
@@ -47,7 +47,8 @@ export class SessionStore extends Emitter<SessionEvents> {
     host.on('session.trace', (b) => {
       if (this.info === undefined) return;
       if (!this.trace.apply(b)) this.onGap?.();
-      this.emit('trace', { count: this.trace.count });
+      const cut = this.trace.truncatedAt;
+      this.emit('trace', cut === undefined ? { count: this.trace.count } : { count: this.trace.count, truncated: cut });
     });
     host.on('session.failure', (f) => {
       this.failures.push(f);

@@ -18,9 +18,16 @@ export class TraceStore {
     this.count = 0;
   }
 
+  /**
+   * The seq from which records were dropped by the last batch applied (a step back), or undefined.
+   * Records from there on may differ from those dropped (input typed after the step back).
+   */
+  truncatedAt: number | undefined;
+
   /** Applies a batch; false when it does not follow on from what is held (the caller re-syncs). */
   apply(b: TraceBatchMessage): boolean {
-    if (b.truncate !== undefined && b.truncate < this.count) this.count = b.truncate;
+    this.truncatedAt = undefined;
+    if (b.truncate !== undefined && b.truncate < this.count) this.count = this.truncatedAt = b.truncate;
     if (b.first > this.count) return false;
     // Records already held (sent again after a reconnect) are the same: only the rest is added.
     const skip = this.count - b.first;
