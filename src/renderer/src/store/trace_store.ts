@@ -14,13 +14,29 @@ export class TraceStore {
   private cap = 0;
   cols: TraceColumns = { t: new Float64Array(0), dom: new Int32Array(0), vcpu: new Int32Array(0), port: new Int32Array(0), x0: new Int32Array(0), cause: new Int32Array(0), kind: new Uint8Array(0) };
 
+  private readonly cutListeners = new Set<(count: number) => void>();
+
+  /**
+   * Calls `fn` whenever held records are dropped — the session stepped back (a batch's
+   * `truncate`) or started over — with the count kept, before records that replace them are
+   * appended: an index over the columns (the timeline's) cuts itself back too.
+   */
+  onCut(fn: (count: number) => void): () => void {
+    this.cutListeners.add(fn);
+    return () => void this.cutListeners.delete(fn);
+  }
+
   clear(): void {
     this.count = 0;
+    for (const fn of this.cutListeners) fn(0);
   }
 
   /** Applies a batch; false when it does not follow on from what is held (the caller re-syncs). */
   apply(b: TraceBatchMessage): boolean {
-    if (b.truncate !== undefined && b.truncate < this.count) this.count = b.truncate;
+    if (b.truncate !== undefined && b.truncate < this.count) {
+      this.count = b.truncate;
+      for (const fn of this.cutListeners) fn(b.truncate);
+    }
     if (b.first > this.count) return false;
     // Records already held (sent again after a reconnect) are the same: only the rest is added.
     const skip = this.count - b.first;

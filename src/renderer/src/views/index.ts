@@ -6,7 +6,9 @@ import { registerView } from '../shell/registry.js';
 import { consolesView } from './consoles/index.js';
 import { editorView } from './editor/index.js';
 import { problemsView } from './problems/index.js';
+import { timelineView } from './timeline/index.js';
 
 registerView(editorView);
 registerView(consolesView);
 registerView(problemsView);
+registerView(timelineView);
