@@ -218,4 +218,74 @@ describe.skipIf(chromium === undefined)('the timeline in a browser', { timeout: 
     await poll(() => position(page)).toBe(pos);
     await poll(async () => (await state(page)).records, 15_000).toBe(held);
   });
+
+  it('stays usable at a million records: zoomed out as density per pixel column, zoomed in as marks and arrows, in both themes', async () => {
+    const page = await start();
+    await openWithPicker(page, 'notify-storm.ts');
+    await page.getByTestId('speed').selectOption({ label: 'As fast as possible' });
+    await page.keyboard.press('F5');
+    const t0 = Date.now();
+    await poll(async () => (await state(page)).records, 150_000).toBeGreaterThanOrEqual(1_000_000);
+    const streamed = Date.now() - t0;
+    await page.keyboard.press('F6');
+    await poll(() => page.getByTestId('run-state').textContent()).toBe('Paused');
+    // The last batches arrive after Pause: wait for the count to settle.
+    let held = -1;
+    await poll(async () => {
+      const n = (await state(page)).records;
+      const same = n === held;
+      held = n;
+      return same;
+    }, 15_000).toBe(true);
+
+    // Zoomed out: every record in view, the busy lanes drawn as density, their bands inked.
+    await page.getByTestId('timeline-canvas').focus();
+    await page.keyboard.press('f');
+    await poll(async () => (await state(page)).recordsInView).toBe(held);
+    const out = await state(page);
+    const busy = out.lanes.filter((l) => l.records > 10_000);
+    expect(busy.length).toBeGreaterThanOrEqual(3);
+    for (const l of busy) expect(l.mode, l.label).toBe('density');
+    const img = await canvasImage(page);
+    for (const l of busy) expect(bandInk(img, out, out.lanes.indexOf(l) * 18, 18), l.label).toBeGreaterThan(0.2);
+    const fitMs = await page.evaluate<number[]>('Array.from({ length: 10 }, () => window.__xenlabTimeline.drawNow())');
+    await b!.shot('timeline-1M-zoomed-out-dark', '.xl-area-bottom');
+    // Thinned: more notifications in view than arrows drawn.
+    expect(out.flowsInView).toBeGreaterThan(out.flowsDrawn);
+
+    // Zoomed in on a handler in the middle: marks, and its arrow from the send that caused it.
+    const mid = await find(page, 'handler', Math.floor(held / 2), 'caused');
+    await page.evaluate(`window.__xenlabTimeline.selectFromElsewhere(${mid})`);
+    await poll(async () => (await state(page)).selected).toBe(mid);
+    const zin = await state(page);
+    expect(zin.t1 - zin.t0).toBeLessThan((out.t1 - out.t0) / 1000);
+    expect(zin.lanes.find((l) => l.records > 10_000 && l.mode === 'marks'), 'a busy lane drawn as marks').toBeDefined();
+    const cause = await causeOf(page, mid);
+    expect((await flows(page)).some((f) => f.effect === mid || f.cause === cause)).toBe(true);
+    const inMs = await page.evaluate<number[]>('Array.from({ length: 10 }, () => window.__xenlabTimeline.drawNow())');
+    await b!.shot('timeline-1M-zoomed-in-dark', '.xl-area-bottom');
+    // Wheel zoom on a million records moves the range at once (one frame).
+    const box = (await page.getByTestId('timeline-canvas').boundingBox())!;
+    await page.mouse.move(box.x + 600, box.y + 60);
+    await page.mouse.wheel(0, 400);
+    await poll(async () => (await state(page)).t1 - (await state(page)).t0).toBeGreaterThan(zin.t1 - zin.t0);
+
+    // The light theme (the system's preference changes): redrawn in its colours.
+    await page.emulateMedia({ colorScheme: 'light' });
+    await poll(() => page.locator('html').getAttribute('data-theme')).toBe('light');
+    await page.evaluate(`window.__xenlabTimeline.selectFromElsewhere(${mid})`);
+    await page.waitForTimeout(200);
+    const light = await canvasImage(page);
+    const px = light.rgba.subarray(((out.plot.y + 1) * light.width + light.width - 4) * 4);
+    expect(px[0]! + px[1]! + px[2]!, 'a light background').toBeGreaterThan(600);
+    await b!.shot('timeline-1M-zoomed-in-light', '.xl-area-bottom');
+    await page.keyboard.press('f');
+    await poll(async () => (await state(page)).recordsInView).toBe(held);
+    await b!.shot('timeline-1M-zoomed-out-light', '.xl-area-bottom');
+    await b!.shot('timeline-1M-window-light');
+    const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    console.log(
+      `timeline at ${held.toLocaleString('en-US')} records (streamed in ${(streamed / 1000).toFixed(1)} s): a frame zoomed out (density) draws in ${median(fitMs).toFixed(1)} ms (max ${Math.max(...fitMs).toFixed(1)}), zoomed in (marks) in ${median(inMs).toFixed(1)} ms (max ${Math.max(...inMs).toFixed(1)}); ${out.flowsInView.toLocaleString('en-US')} notifications in the whole view, ${out.flowsDrawn} arrows drawn`,
+    );
+  });
 });

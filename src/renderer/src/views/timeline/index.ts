@@ -189,6 +189,13 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
     if (now - chromeAt < 150 && vp.follow !== 'off') return;
     chromeAt = now;
     const text = trace.count === 0 ? '' : `${formatRange(Math.max(0, vp.t0), vp.t1)} · ${formatSpan(vp.span)}`;
+    const lr = last;
+    const thinned = lr !== undefined && lr.arrowStride > 1 && arrows;
+    const chipTitle = thinned
+      ? `Notification arrows: ${lr.flowsInView.toLocaleString('en-US')} in view, one in ${lr.arrowStride} drawn (zoom in for all). Click to hide them.`
+      : 'Show or hide notification arrows (send or raise → upcall and handler)';
+    if (arrowChip.title !== chipTitle) arrowChip.title = chipTitle;
+    arrowChip.classList.toggle('xl-tl-thinned', thinned);
     if (range.textContent !== text) range.textContent = text;
     canvasEl.setAttribute('aria-label', `Timeline: ${layout.rows.length} lanes, ${trace.count.toLocaleString('en-US')} records; showing ${text || 'nothing yet'}`);
   }

@@ -18,8 +18,12 @@ import type { Viewport } from './viewport.js';
 /** Left column (lane names) and top band (the axis), CSS px. */
 export const GUTTER = 118;
 export const AXIS_H = 20;
-/** Most arrows drawn in a frame; more are thinned (every k-th). */
-export const MAX_ARROWS = 2500;
+/**
+ * Most arrows drawn in a frame: one per ARROW_PX of the plot's width (zoomed out, thousands of
+ * notifications would only veil the lanes); more are thinned (every k-th).
+ */
+export const ARROW_PX = 8;
+const MIN_ARROWS = 64;
 /** A lane draws its records one by one when it has at most max(MIN_GLYPHS, width / GLYPH_PX) in view. */
 const GLYPH_PX = 3;
 const MIN_GLYPHS = 64;
@@ -67,6 +71,8 @@ export interface FrameResult {
   recordsInView: number;
   flowsInView: number;
   flowsDrawn: number;
+  /** 1: every arrow in view drawn; k: one in k. */
+  arrowStride: number;
   flows: DrawnFlow[];
   ms: number;
 }
@@ -123,7 +129,7 @@ export class TimelineCanvas {
   draw(f: Frame, pal: Palette): FrameResult {
     const start = performance.now();
     const { ctx, dpr } = this;
-    const res: FrameResult = { modes: new Map(), recordsInView: 0, flowsInView: 0, flowsDrawn: 0, flows: [], ms: 0 };
+    const res: FrameResult = { modes: new Map(), recordsInView: 0, flowsInView: 0, flowsDrawn: 0, arrowStride: 1, flows: [], ms: 0 };
     const pdx = Math.round(GUTTER * dpr);
     const pdy = Math.round(AXIS_H * dpr);
     const pW = Math.max(1, this.canvas.width - pdx);
@@ -162,7 +168,7 @@ export class TimelineCanvas {
         let counts = this.pool[k];
         if (counts === undefined || counts.length !== pW * MARK_COUNT) counts = this.pool[k] = new Uint32Array(pW * MARK_COUNT);
         else counts.fill(0);
-        lane.accumulate(t, a, b, vp.t0, vp.span / pW, pW, counts, markAt);
+        lane.accumulate(t, a, b, vp.t0, vp.span / pW, pW, counts, markAt, vp.span / pW / 4);
         densityRows.push({ row, counts });
         res.modes.set(row.key, 'density');
       }
@@ -325,18 +331,21 @@ export class TimelineCanvas {
     const { vp, cols, index, layout } = f;
     const flows = index.flows;
     const t = cols.t;
-    const [buf, n] = flows.visible(cols, vp.t0, vp.t1, this.flowBuf);
-    this.flowBuf = buf;
+    const [lo, hi, late, lateN] = flows.inView(cols, vp.t0, vp.t1, this.flowBuf);
+    this.flowBuf = late;
+    const n = hi - lo + lateN;
     res.flowsInView = n;
     if (n === 0) return;
-    const stride = n > MAX_ARROWS ? Math.ceil(n / MAX_ARROWS) : 1;
+    const most = Math.max(MIN_ARROWS, Math.floor(this.plotW / ARROW_PX));
+    const stride = n > most ? Math.ceil(n / most) : 1;
+    res.arrowStride = stride;
     const stamp = ++this.flowStamp;
     const seen = this.flowSeen;
     const mask = seen.length - 1;
     const heads: number[] = [];
     const paths = [new Path2D(), new Path2D()]; // from a send (or other hypercall), from a raise
     for (let i = 0; i < n; i += stride) {
-      const effect = flows.seqs[buf[i]!]!;
+      const effect = flows.seqs[i < hi - lo ? lo + i : late[i - (hi - lo)]!]!;
       const cause = cols.cause[effect]!;
       const rowT = layout.byKey.get(index.laneAt(cols, effect));
       const rowS = layout.byKey.get(index.laneAt(cols, cause));
@@ -358,7 +367,7 @@ export class TimelineCanvas {
     }
     ctx.lineWidth = 1.25;
     const colors = [pal.marks[MARK.send]!, pal.marks[MARK.raise]!];
-    ctx.globalAlpha = 0.75;
+    ctx.globalAlpha = stride > 1 ? 0.5 : 0.8;
     for (let k = 0; k < 2; k++) {
       ctx.strokeStyle = colors[k]!;
       ctx.stroke(paths[k]!);
