@@ -76,6 +76,7 @@ export type MenuCommand =
   | 'view.timeline'
   | 'view.inspector'
   | 'view.exercise'
+  | 'view.problems'
   | 'app.about';
 
 /**

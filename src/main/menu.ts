@@ -66,6 +66,7 @@ const VIEW_ITEMS: CommandItem[] = [
   { label: 'Timeline', command: 'view.timeline', accelerator: 'CmdOrCtrl+5' },
   { label: 'Inspector', command: 'view.inspector', accelerator: 'CmdOrCtrl+6' },
   { label: 'Exercise', command: 'view.exercise', accelerator: 'CmdOrCtrl+7' },
+  { label: 'Problems', command: 'view.problems', accelerator: 'CmdOrCtrl+8' },
 ];
 
 const SEPARATOR: MenuItemConstructorOptions = { type: 'separator' };

@@ -34,7 +34,7 @@
  */
 import type { Hypervisor } from '../core/hv/hypervisor.js';
 import type { Scenario, Step } from './model.js';
-import type { RunOptions, RunResult } from './runner.js';
+import type { Failure, RunOptions, RunResult } from './runner.js';
 import { StepRunner, typeAtConsole, type TypeResult } from './steps.js';
 
 export type { StepRunner } from './steps.js';
@@ -172,6 +172,11 @@ export class Execution {
   /** The outcome so far: failures, step results, each console's text. */
   result(): RunResult {
     return this.runner.result();
+  }
+
+  /** The failures so far, without the rest of result() (which decodes every console's whole text). */
+  failures(): readonly Failure[] {
+    return this.runner.failures;
   }
 
   /** Takes one unit (see the file's comment). */

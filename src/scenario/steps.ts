@@ -34,6 +34,7 @@ import type { Failure, RunOptions, RunResult, StepResult } from './runner.js';
 import { FinalExpectations } from './final_expect.js';
 import { portFacts } from './port_facts.js';
 import { ScriptKernel } from './script_kernel.js';
+import { ConsoleLog } from './console_log.js';
 
 interface RingPair {
   front?: { domid: number; ring: FrontRing };
@@ -101,13 +102,13 @@ export class StepRunner {
   }
 
   /** Console bytes by domain name, in arrival order. */
-  private readonly consoles = new Map<string, number[]>();
+  private readonly consoles = new Map<string, ConsoleLog>();
 
   private consoleOf(name: string, domid: number): (bytes: Uint8Array) => number {
-    const bytes: number[] = [];
-    this.consoles.set(name, bytes);
+    const log = new ConsoleLog();
+    this.consoles.set(name, log);
     return (b) => {
-      for (const x of b) bytes.push(x);
+      log.append(b);
       this.onConsole?.(domid, b);
       return b.length;
     };
@@ -139,7 +140,7 @@ export class StepRunner {
     if (xend !== undefined) out[this.hv.domain(0)!.name] = xend.console.join('');
     const modern = this.dom0Modern();
     if (modern !== undefined) out[this.hv.domain(0)!.name] = modern.console.join('');
-    for (const [name, bytes] of this.consoles) out[name] = utf8Decode(Uint8Array.from(bytes));
+    for (const [name, log] of this.consoles) out[name] = utf8Decode(log.view());
     return out;
   }
 
@@ -158,7 +159,7 @@ export class StepRunner {
   readonly consoleRead = new Map<string, number | string>();
 
   /** Each guest's console bytes by domain name (what its console client received, in order). */
-  consoleBytes(name: string): readonly number[] | undefined {
+  consoleBytes(name: string): ConsoleLog | undefined {
     return this.consoles.get(name);
   }
 

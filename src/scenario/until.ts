@@ -21,6 +21,7 @@ import { utf8Decode } from '../core/util/bytes.js';
 import type { NumArg, UntilCondition } from './model.js';
 import { portFact, portFacts, type PortFactKey } from './port_facts.js';
 import type { StepRunner } from './steps.js';
+import type { ConsoleLog } from './console_log.js';
 
 export interface Watch {
   /** Whether the condition holds now; once it has, it does. */
@@ -163,7 +164,7 @@ class ByteLines extends Lines {
   private seen = -1;
 
   constructor(
-    private readonly bytes: readonly number[],
+    private readonly bytes: ConsoleLog,
     from: number,
   ) {
     super();
@@ -181,11 +182,11 @@ class ByteLines extends Lines {
   }
 
   protected isNewline(i: number): boolean {
-    return this.bytes[i] === 10;
+    return this.bytes.at(i) === 10;
   }
 
   protected text(start: number, end: number): string {
-    return utf8Decode(Uint8Array.from(this.bytes.slice(start, end)));
+    return utf8Decode(this.bytes.view(start, end));
   }
 }
 

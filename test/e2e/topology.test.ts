@@ -110,7 +110,7 @@ describe.skipIf(chromium === undefined)('the lab in a browser: topology and expl
   async function openTopology(page: Page): Promise<void> {
     await page.locator('.xl-menu-button[data-menu="View"]').click();
     const item = page.locator('.xl-menu-item', { hasText: 'Topology' });
-    expect(await item.locator('.xl-menu-keys').textContent()).toBe('Ctrl+4');
+    expect(await item.locator('.xl-menu-keys').textContent()).toBe('Ctrl+3');
     await item.click();
     await page.getByTestId('topology').waitFor();
     expect(await page.locator('.xl-tab[data-view="topology"]').getAttribute('aria-selected')).toBe('true');
@@ -209,7 +209,7 @@ describe.skipIf(chromium === undefined)('the lab in a browser: topology and expl
   it('selects with the keyboard, summarises a domain, and takes a selection made elsewhere', async () => {
     const { page } = await start();
     await openWithPicker(page, 'masking.yaml');
-    await page.keyboard.press('Control+4');
+    await page.keyboard.press('Control+3');
     await page.getByTestId('topology').waitFor();
     await stepUntil(page, async () => (await page.locator('.xl-topo-edge[data-kind="channel"]').count()) === 2);
     // One Tab stop: the first domain; arrows move through domains and ports; Enter selects.
@@ -249,7 +249,7 @@ describe.skipIf(chromium === undefined)('the lab in a browser: topology and expl
 
   it('collapses, scrolls and zooms 41 domains, and draws every channel', async () => {
     const { page } = await start();
-    await page.keyboard.press('Control+4');
+    await page.keyboard.press('Control+3');
     await openWithPicker(page, 'many.yaml');
     await page.getByTestId('speed').selectOption({ label: 'As fast as possible' });
     await page.keyboard.press('F5');
@@ -287,7 +287,7 @@ describe.skipIf(chromium === undefined)('the lab in a browser: topology and expl
 
   it('shows a flood of notifications as heat and a rate on the edge, with few dots, and keeps drawing frames', async () => {
     const { page } = await start('&perf=1');
-    await page.keyboard.press('Control+4');
+    await page.keyboard.press('Control+3');
     await openWithPicker(page, 'flood.yaml');
     await page.getByTestId('speed').selectOption({ label: 'As fast as possible' });
     await page.evaluate('window.__xenlabPerf.reset()');

@@ -52,6 +52,7 @@ describe('application menu', () => {
       Timeline: ['CmdOrCtrl+5', 'view.timeline'],
       Inspector: ['CmdOrCtrl+6', 'view.inspector'],
       Exercise: ['CmdOrCtrl+7', 'view.exercise'],
+      Problems: ['CmdOrCtrl+8', 'view.problems'],
       'About XenLab': [undefined, 'app.about'],
     });
   });

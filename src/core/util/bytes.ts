@@ -2,7 +2,17 @@
 
 /** UTF-8 bytes of a string. */
 export function utf8(text: string): Uint8Array {
-  const out: number[] = [];
+  // ASCII (most console output) straight into the result: a guest may print megabytes a second.
+  const ascii = new Uint8Array(text.length);
+  let i = 0;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) break;
+    ascii[i] = c;
+  }
+  if (i === text.length) return ascii;
+  const out: number[] = Array.from(ascii.subarray(0, i));
+  text = text.slice(i);
   for (const ch of text) {
     const c = ch.codePointAt(0)!;
     if (c < 0x80) out.push(c);

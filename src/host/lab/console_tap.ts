@@ -12,7 +12,7 @@ import { utf8 } from '../../core/util/bytes.js';
 import { BACKLOG_MAX } from '../../scenario/live.js';
 import type { Scenario } from '../../scenario/model.js';
 import type { ConsoleChunk, ConsoleInfo, ConsoleKind } from '../../contract/session.js';
-import { toBase64 } from '../../contract/trace_batch.js';
+import { toBase64 } from './base64.js';
 
 interface Con {
   info: ConsoleInfo;

@@ -11,7 +11,7 @@
 import type { Hypervisor } from '../../core/hv/hypervisor.js';
 import type { ExecInput, ExecutionOptions, Unit } from '../../scenario/execution.js';
 import type { Scenario } from '../../scenario/model.js';
-import type { RunResult, TypeResult } from '../../scenario/runner.js';
+import type { Failure, RunResult, TypeResult } from '../../scenario/runner.js';
 
 export type { ExecInput, Unit };
 
@@ -40,6 +40,8 @@ export interface Engine {
   inputs(): readonly ExecInput[];
   /** The steps' outcome so far (failures, step results, console texts). */
   result(): RunResult;
+  /** The failures so far: what the stream needs ~30 times a second, without result()'s console texts. */
+  failures(): readonly Failure[];
 }
 
 export type EngineOptions = ExecutionOptions;

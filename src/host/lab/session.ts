@@ -33,7 +33,7 @@ import type {
 } from '../../contract/session.js';
 import type { Explanation, InspectView, PortStatus } from '../../contract/inspect.js';
 import type { SaveResult } from '../../contract/files.js';
-import { toBase64 } from '../../contract/trace_batch.js';
+import { toBase64 } from './base64.js';
 import { exportBatchesToFile, type ExportFormat } from '../export.js';
 import { compileScenario, type Compiled } from './compile.js';
 import { ConsoleTap, scenarioConsoles } from './console_tap.js';
@@ -553,8 +553,9 @@ export class LabSession {
 
   // ---- the stream
 
-  private failures(): Failure[] {
-    return this.engine.result().failures;
+  private failures(): readonly Failure[] {
+    // Not result().failures: result() decodes every console's whole text, and this runs on every flush.
+    return this.engine.failures();
   }
 
   private sendFailures(): void {

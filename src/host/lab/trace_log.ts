@@ -6,7 +6,8 @@
  */
 import { decodeRecord, TRACE_CHUNK, TK, TraceChunk, type TraceBatch, type TraceRecord } from '../../core/sim/trace.js';
 import { TraceCauses } from '../../scenario/trace_cause.js';
-import { packTraceColumns, toBase64, type TraceColumns } from '../../contract/trace_batch.js';
+import { packTraceColumns, type TraceColumns } from '../../contract/trace_batch.js';
+import { toBase64 } from './base64.js';
 import type { TraceBatchMessage } from '../../contract/session.js';
 
 /** Record kinds by number, as TraceBatchMessage.kind indexes them (SessionInfo.traceKinds). */

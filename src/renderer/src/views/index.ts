@@ -10,6 +10,7 @@ import { eventsView } from './events/index.js';
 import { inspectorView } from './inspector/index.js';
 import { problemsView } from './problems/index.js';
 import { topologyView } from './topology/index.js';
+import { timelineView } from './timeline/index.js';
 
 registerView(editorView);
 registerView(consolesView);
@@ -17,3 +18,4 @@ registerView(problemsView);
 registerView(topologyView);
 registerView(eventsView);
 registerView(inspectorView);
+registerView(timelineView);

@@ -444,7 +444,7 @@ export const eventsView: View = {
   area: 'bottom',
   order: 10,
   command: 'view.events',
-  keys: 'Ctrl+5',
+  keys: 'Ctrl+4',
   mount,
 };
 

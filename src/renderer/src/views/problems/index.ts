@@ -53,6 +53,6 @@ export const problemsView: View = {
   area: 'bottom',
   order: 0,
   command: undefined,
-  keys: 'Ctrl+3',
+  keys: 'Ctrl+8',
   mount,
 };

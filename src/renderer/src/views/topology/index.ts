@@ -348,6 +348,6 @@ export const topologyView: View = {
   area: 'side',
   order: 10,
   command: 'view.topology',
-  keys: 'Ctrl+4',
+  keys: 'Ctrl+3',
   mount,
 };
