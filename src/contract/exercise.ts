@@ -44,4 +44,8 @@ export interface ExerciseReport {
   checks: CheckOutcome[];
   /** The graded guest's console, ending with its `Test result:` line. */
   console: string;
+  /** The seed the run used (the same seed grades the same way). */
+  seed?: number;
+  /** What the run noticed that is not graded: the student's own `expect`s that did not hold, for instance. */
+  notes?: string[];
 }

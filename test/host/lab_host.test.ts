@@ -5,7 +5,7 @@
 // later parts of the lab will answer.
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HostError, type EventName, type Events } from '../../src/contract/api.js';
 import { fromBase64 } from '../../src/contract/trace_batch.js';
@@ -93,12 +93,9 @@ describe('requests are checked strictly', () => {
     expect(await failure(h.request('session.control', { action: 'step' }))).toMatchObject({ code: 'no-session' });
   });
 
-  it('answers the requests later parts of the lab implement with "not available yet"', async () => {
-    const h = host();
-    expect(UNIMPLEMENTED_REQUESTS).toEqual(['exercises.list', 'exercises.open', 'exercises.check']);
-    expect((await failure(h.request('exercises.list', {}))).message).toMatch(/Exercises .* not available yet/);
+  it('implements every request of the contract', () => {
+    expect(UNIMPLEMENTED_REQUESTS).toEqual([]);
   });
-
   it('inspects a domain and explains a port of the open session from its real bits', async () => {
     const h = host();
     expect(await failure(h.request('session.inspect', { domid: 1 }))).toMatchObject({ code: 'no-session' });
@@ -350,6 +347,61 @@ describe('files', () => {
     const h = host({ mode: 'electron', dialogs: { pickOpen: (k) => Promise.resolve(`/picked/${k}`), pickSave: (k, s) => Promise.resolve(`/saved/${k}/${s}`) } });
     expect(await h.request('files.pickOpen', { kind: 'recording' })).toEqual({ path: '/picked/recording' });
     expect(await h.request('files.pickSave', { kind: 'trace', suggested: 't.jsonl' })).toEqual({ path: '/saved/trace/t.jsonl' });
+  });
+});
+
+describe('exercises', () => {
+  const PACK = join(SCENARIOS, 'exercises');
+  const SOLUTIONS = join(import.meta.dirname, '../exercises');
+
+  it('lists the shipped pack in order, with goals, hints and checks, TypeScript exercises too', async () => {
+    const h = host();
+    const { exercises } = await h.request('exercises.list', {});
+    expect(exercises).toHaveLength(12);
+    expect(exercises.map((e) => basename(e.path))).toEqual([...exercises.map((e) => basename(e.path))].sort());
+    expect(exercises[0]?.title).toMatch(/timer/i);
+    expect(exercises[0]?.level).toBe(1);
+    expect(exercises.find((e) => e.path.endsWith('10-fifo-priorities.ts'))?.checks.length).toBeGreaterThan(0);
+    for (const e of exercises) expect(e.goal.length, e.path).toBeGreaterThan(20);
+  });
+
+  it('opens a shipped exercise even in web mode with other roots, and refuses a file outside them', async () => {
+    const h = host();
+    const ex = await h.request('exercises.open', { path: join(PACK, '01-virq-timer.yaml') });
+    expect(ex.text).toContain('exercise:');
+    expect(ex.path).toBe(join(PACK, '01-virq-timer.yaml'));
+    expect(await failure(h.request('exercises.open', { path: join(outside, 'secret.yaml') }))).toMatchObject({ code: 'denied' });
+    writeFileSync(join(root, 'plain.yaml'), PLAN9);
+    const e = await failure(h.request('exercises.open', { path: join(root, 'plain.yaml') }));
+    expect(e.code).toBe('input');
+    expect(e.message).toMatch(/not an exercise/);
+  });
+
+  it('grades the reference solution at 100% and the wrong one below, in the worker, the session left as it was', async () => {
+    const h = host();
+    await h.request('session.open', { file: 'plan9-boot.yaml', text: PLAN9, lang: 'yaml' });
+    await h.request('session.control', { action: 'step' });
+    const before = await h.request('session.sync', { traceFrom: 0 });
+    const path = join(PACK, '02-interdomain-channel.yaml');
+    const good = join(SOLUTIONS, '02-interdomain-channel', 'solution.yaml');
+    const bad = join(SOLUTIONS, '02-interdomain-channel', 'wrong.yaml');
+    const pass = await h.request('exercises.check', { path, solution: { file: good, text: readFileSync(good, 'utf8') } });
+    expect(pass).toMatchObject({ path, result: 'SUCCESS', percent: 100 });
+    expect(pass.console).toMatch(/Test result: SUCCESS/);
+    const fail = await h.request('exercises.check', { path, solution: { file: bad, text: readFileSync(bad, 'utf8') } });
+    expect(fail.result).toBe('FAILURE');
+    expect(fail.percent).toBeLessThan(100);
+    expect(fail.checks.some((c) => c.result === 'FAILURE' && c.message.length > 0)).toBe(true);
+    const after = await h.request('session.sync', { traceFrom: 0 });
+    expect(after.status).toEqual(before.status);
+  });
+
+  it('reports a solution that does not load as an ERROR pointing at it', async () => {
+    const h = host();
+    const path = join(PACK, '02-interdomain-channel.yaml');
+    const r = await h.request('exercises.check', { path, solution: { file: '/tmp/mine.yaml', text: 'steps: [ {' } });
+    expect(r.result).toBe('ERROR');
+    expect(r.checks.some((c) => c.file === '/tmp/mine.yaml' || /mine\.yaml/.test(c.message))).toBe(true);
   });
 });
 

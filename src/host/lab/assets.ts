@@ -12,6 +12,7 @@ import type { FileText } from '../../contract/files.js';
 
 export const DEFAULT_SCENARIO = 'scenarios/plan9-boot.yaml';
 export const SCENARIO_TYPINGS = 'types/xenlab-scenario.d.ts';
+export const EXERCISE_PACK = 'scenarios/exercises';
 /** The scenario JSON Schema as shipped (a test keeps it equal to what the checker's grammar gives). */
 export const SCENARIO_SCHEMA = 'schema/scenario.schema.json';
 
@@ -40,6 +41,11 @@ function asset(rel: string): string {
 export function defaultScenario(): FileText {
   const path = join(packageRoot(), DEFAULT_SCENARIO);
   return { path, text: asset(DEFAULT_SCENARIO), mtimeMs: statSync(path).mtimeMs, lang: 'yaml' };
+}
+
+/** The exercise pack XenLab ships (docs/exercises.md). */
+export function exercisePack(): string {
+  return join(packageRoot(), EXERCISE_PACK);
 }
 
 export function scenarioTypings(): string {

@@ -1,12 +1,17 @@
 /**
  * Every request of the contract: its parameters checked strictly, then
- * carried out by the session worker, the file service or the drafts.
- * Requests later contributors implement (the inspector, explain, exercises)
- * answer HostError('internal', '... not available yet').
+ * carried out by the session worker, the file service, the drafts or the
+ * exercises (listed and opened here; graded in the worker, whose run may be
+ * long).
  */
+import { realpathSync } from 'node:fs';
+import { isAbsolute, sep } from 'node:path';
 import { SCHEMA_ID } from '../../scenario/schema.js';
 import { CONTRACT_VERSION, HostError, type HostMode, type Params, type RequestName, type Result } from '../../contract/api.js';
-import { defaultScenario, scenarioSchema, scenarioTypings } from './assets.js';
+import { formatProblem, ScenarioInputError } from '../../scenario/errors.js';
+import { listExercises, openExercise } from '../exercises.js';
+import { FileError } from '../files.js';
+import { defaultScenario, exercisePack, scenarioSchema, scenarioTypings } from './assets.js';
 import type { Drafts } from './drafts.js';
 import type { FileService } from './file_service.js';
 import { int, NONE, num, obj, oneOf, optional, str, union, type Check } from './params.js';
@@ -39,16 +44,6 @@ const KIND_OPEN = oneOf('scenario', 'recording');
 const KIND_SAVE = oneOf('scenario', 'recording', 'trace');
 const KEY = str({ max: 512, nonEmpty: true });
 const SPEED = union('mode', { units: { perSecond: num(1e-3, 1e9) }, realtime: { factor: num(1e-6, 1e9) }, max: {} });
-
-/** The handler for a request that a later part of the lab will implement. */
-function notYet<K extends RequestName>(what: string, params: Check<Params<K>>): Handler<K> {
-  return {
-    params,
-    run: () => {
-      throw new HostError('internal', `${what} is not available yet in this build of XenLab`);
-    },
-  };
-}
 
 const handlers: Handlers = {
   'app.info': {
@@ -176,13 +171,52 @@ const handlers: Handlers = {
     },
   },
 
-  'exercises.list': notYet('Exercises (exercises.list)', NONE as Check<Params<'exercises.list'>>),
-  'exercises.open': notYet('Exercises (exercises.open)', obj({ path: PATH })),
-  'exercises.check': notYet('Exercises (exercises.check)', obj({ path: PATH, solution: optional(obj({ file: FILE, text: TEXT })) })),
+  'exercises.list': { params: NONE as Check<Params<'exercises.list'>>, run: () => ({ exercises: listExercises(exercisePack()) }) },
+  'exercises.open': {
+    params: obj({ path: PATH }),
+    run: (p, cx) => {
+      const real = exerciseFile(p.path, cx);
+      try {
+        return { ...openExercise(real), path: p.path };
+      } catch (e) {
+        throw inputError(e);
+      }
+    },
+  },
+  'exercises.check': {
+    params: obj({ path: PATH, solution: optional(obj({ file: FILE, text: TEXT })) }),
+    run: async (p, cx) => {
+      const real = exerciseFile(p.path, cx);
+      const report = await cx.worker.request('checkExercise', { path: real, ...(p.solution === undefined ? {} : { solution: p.solution }) });
+      return { ...report, path: p.path };
+    },
+  },
 };
 
 /** Requests answered "not available yet", for the report and the docs. */
-export const UNIMPLEMENTED_REQUESTS: readonly RequestName[] = ['exercises.list', 'exercises.open', 'exercises.check'];
+export const UNIMPLEMENTED_REQUESTS: readonly RequestName[] = [];
+
+/** The real path of an exercise: one of the shipped pack (read-only, always reachable) or a file the UI may read. */
+function exerciseFile(path: string, cx: DispatchContext): string {
+  if (isAbsolute(path)) {
+    const pack = realpathSync(exercisePack());
+    let real: string | undefined;
+    try {
+      real = realpathSync(path);
+    } catch {
+      // not there: the file service says so
+    }
+    if (real !== undefined && real.startsWith(pack + sep)) return real;
+  }
+  return cx.files.forRead(path);
+}
+
+/** An exercise that does not load, or a file that is no exercise, as the UI is told it. */
+function inputError(e: unknown): unknown {
+  if (e instanceof ScenarioInputError) return new HostError('input', e.problems.map(formatProblem).join('\n'));
+  if (e instanceof FileError) return new HostError(/no such file/.test(e.message) ? 'not-found' : 'io', e.message);
+  return e;
+}
 
 /** Checks `params` for request `name` and carries it out; every failure is a HostError. */
 export async function dispatch(name: unknown, params: unknown, cx: DispatchContext): Promise<unknown> {

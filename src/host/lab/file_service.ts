@@ -75,7 +75,7 @@ export class FileService {
   }
 
   /** The real path of an existing file or folder the UI may read. */
-  private forRead(path: string): string {
+  forRead(path: string): string {
     this.absolute(path);
     let real: string;
     try {

@@ -7,8 +7,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { HostError } from '../../contract/api.js';
-import { ScenarioInputError } from '../../scenario/errors.js';
+import { formatProblem, ScenarioInputError } from '../../scenario/errors.js';
 import type { OpenResult } from '../../contract/session.js';
+import { checkExercise } from '../exercises.js';
 import { FileError } from '../files.js';
 import { compileScenario, setSandboxTimeLimit } from './compile.js';
 import { LabSession, type SessionSink } from './session.js';
@@ -33,6 +34,9 @@ const sink: SessionSink = {
 };
 
 let session: LabSession | undefined;
+
+/** Real time a graded run may take here: under the host's stall limit for a worker that stops answering. */
+const CHECK_WALL_MS = 8_000;
 
 function current(): LabSession {
   if (session === undefined) throw new HostError('no-session', 'no scenario is open: open one first');
@@ -82,6 +86,15 @@ const handlers: Handlers = {
   recordingJson: () => ({ json: current().recordingJson() }),
   exportTrace: (p) => current().exportTrace(p.path, p.format),
   sync: (p) => (session === undefined ? { session: null, consoles: [], failures: [] } : session.sync(p.traceFrom)),
+  async checkExercise(p) {
+    try {
+      // Under the host's stall limit, so a slow solution is an ERROR report rather than a stopped worker.
+      return await checkExercise(p.path, p.solution, { wallMs: CHECK_WALL_MS });
+    } catch (e) {
+      if (e instanceof ScenarioInputError) throw new HostError('input', e.problems.map(formatProblem).join('\n'));
+      throw e;
+    }
+  },
   close() {
     session?.close();
     session = undefined;

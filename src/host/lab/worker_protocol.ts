@@ -5,6 +5,7 @@
  * watchdog can tell a long seek from a machine that never returns.
  */
 import type { HostErrorData } from '../../contract/api.js';
+import type { ExerciseReport } from '../../contract/exercise.js';
 import type { SaveResult } from '../../contract/files.js';
 import type { Explanation, InspectView, PortStatus } from '../../contract/inspect.js';
 import type { ConsoleChunk, ControlAction, OpenResult, Problem, RecordIndex, RecordsPage, ScenarioLang, SessionStatus, SessionSync, Speed, Topology, TypeResult } from '../../contract/session.js';
@@ -29,6 +30,8 @@ export interface WorkerOps {
   exportTrace: { params: { path: string; format: 'jsonl' | 'chrome-trace' }; result: SaveResult };
   /** What a re-attaching UI needs: the session, its status and topology, each console's whole text, the trace from `traceFrom`. */
   sync: { params: { traceFrom: number }; result: SessionSync };
+  /** Grades an exercise (a real path the host checked) with the student's solution; the open session is left as it was. */
+  checkExercise: { params: { path: string; solution?: { file: string; text: string } }; result: ExerciseReport };
   close: { params: Record<string, never>; result: Record<string, never> };
 }
 
