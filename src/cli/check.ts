@@ -9,7 +9,7 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FileError, readScenarioText } from '../host/files.js';
 import { checkExercise, type GradedReport as ExerciseReport } from '../host/exercises.js';
-import { UsageError } from './common.js';
+import { parseSeed, UsageError } from './common.js';
 
 export const CHECK_HELP = `xenlab check EXERCISE [--solution FILE] [--json] [--seed N]
 
@@ -51,11 +51,7 @@ export function checkCommand(args: string[]): number | Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'check needs an EXERCISE file (xenlab check EXERCISE --solution FILE)' : `check takes one EXERCISE, found ${positionals.length}`);
   const exercise = positionals[0]!;
-  let seed: number | undefined;
-  if (values.seed !== undefined) {
-    if (!/^\d+$/.test(values.seed) || Number(values.seed) > 0xffffffff) throw new UsageError(`--seed expects a whole number from 0 to 4294967295, found "${values.seed}"`);
-    seed = Number(values.seed);
-  }
+  const seed = parseSeed(values.seed);
   if (values.solution === '') throw new UsageError('--solution needs a file name');
   const solution = values.solution === undefined ? undefined : { file: values.solution, text: readText(values.solution) };
   const limits = { timeLimitMs: envNumber('XENLAB_SANDBOX_TIME_MS', 2000), memoryLimitBytes: envNumber('XENLAB_SANDBOX_MEMORY_MIB', 64) * 2 ** 20 };

@@ -12,6 +12,13 @@ import { loadScenario } from '../scenario/stepform.js';
 /** Bad arguments or unusable files: printed as "xenlab: message", exit 2. */
 export class UsageError extends Error {}
 
+/** `--seed N`: a 32-bit unsigned seed, or undefined when not given. */
+export function parseSeed(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) > 0xffffffff) throw new UsageError(`--seed expects a whole number from 0 to 4294967295, found "${value}"`);
+  return Number(value);
+}
+
 /** TypeScript scenarios loaded by withTypeScript, by file. */
 const tsLoaded = new Map<string, TsScenario>();
 

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { EXPORT_FORMATS, exportToFile, readTraceSource, type ExportFormat, type TraceSource } from '../host/export.js';
 import { FileError } from '../host/files.js';
-import { UsageError } from './common.js';
+import { parseSeed, UsageError } from './common.js';
 
 export const EXPORT_HELP = `xenlab export REC|FILE --format jsonl|chrome-trace [-o OUT] [--seed N]
 
@@ -51,11 +51,7 @@ export function exportCommand(args: string[]): number {
   const format = values.format;
   if (format === undefined) throw new UsageError(`export needs --format ${EXPORT_FORMATS.join(' or ')}`);
   if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format expects ${EXPORT_FORMATS.join(' or ')}, found "${format}"`);
-  let seed: number | undefined;
-  if (values.seed !== undefined) {
-    if (!/^\d+$/.test(values.seed) || Number(values.seed) > 0xffffffff) throw new UsageError(`--seed expects a whole number from 0 to 4294967295, found "${values.seed}"`);
-    seed = Number(values.seed);
-  }
+  const seed = parseSeed(values.seed);
   const file = positionals[0]!;
   try {
     const src: TraceSource = readTraceSource(file);

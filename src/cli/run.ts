@@ -16,7 +16,7 @@ import { Execution } from '../scenario/execution.js';
 import type { Scenario } from '../scenario/model.js';
 import type { RunResult } from '../scenario/runner.js';
 import { loadScenario } from '../scenario/stepform.js';
-import { readScenario, scenarioRunOptions, UsageError, withTypeScript } from './common.js';
+import { parseSeed, readScenario, scenarioRunOptions, UsageError, withTypeScript } from './common.js';
 import { Progress } from './progress.js';
 
 export const RUN_HELP = `xenlab run FILE [options]
@@ -61,11 +61,7 @@ export function runCommand(args: string[]): number | Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'run needs a scenario FILE' : `run takes one FILE, found ${positionals.length}`);
   const file = positionals[0]!;
-  let seed: number | undefined;
-  if (values.seed !== undefined) {
-    if (!/^\d+$/.test(values.seed) || Number(values.seed) > 0xffffffff) throw new UsageError(`--seed expects a whole number from 0 to 4294967295, found "${values.seed}"`);
-    seed = Number(values.seed);
-  }
+  const seed = parseSeed(values.seed);
 
   let consoleBase: number | undefined;
   if (values['console-port'] !== undefined) {

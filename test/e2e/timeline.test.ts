@@ -9,35 +9,11 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findChromium, labUrl, openBrowser, openWithPicker, poll, position, startLab, type Browser, type Lab } from './harness.js';
 import { inkShare, readPng, type Image } from './png.js';
+import type { DrawnFlow as Flow, TimelineState as State } from '../../src/renderer/src/views/timeline/debug.js';
 
 const chromium = findChromium();
 const ROOT = join(import.meta.dirname, '../..');
 
-/** What window.__xenlabTimeline.state() answers (src/renderer/src/views/timeline/index.ts, TimelineDebug; the tests' tsconfig has no DOM to import it with). */
-interface State {
-  t0: number;
-  t1: number;
-  follow: string;
-  records: number;
-  lanes: { key: number; role: string; dom: number; vcpu: number; label: string; records: number; mode: string }[];
-  selected: number;
-  recordsInView: number;
-  flowsInView: number;
-  flowsDrawn: number;
-  frames: number;
-  drawMsMax: number;
-  drawMsMean: number;
-  scrollY: number;
-  plot: { x: number; y: number; width: number; height: number };
-}
-interface Flow {
-  cause: number;
-  effect: number;
-  x0: number;
-  y0: number;
-  x1: number;
-  y1: number;
-}
 
 const state = (page: Page): Promise<State> => page.evaluate<State>('window.__xenlabTimeline.state()');
 const flows = (page: Page): Promise<Flow[]> => page.evaluate<Flow[]>('window.__xenlabTimeline.flows()');

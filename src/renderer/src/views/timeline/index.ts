@@ -20,6 +20,7 @@ import { layoutLanes, type LaneLayout, type LaneRow } from './lanes.js';
 import { lowerBound, TimelineIndex } from './lod.js';
 import { kindTable, laneKey, MARK_COUNT, MARK_LABELS, MARK_NAMES } from './marks.js';
 import { readPalette, type Palette } from './palette.js';
+import type { TimelineState } from './debug.js';
 import { AXIS_H, DRAW_RANK, GUTTER, TimelineCanvas, type DrawnFlow, type Frame, type FrameResult } from './render.js';
 import { MIN_SPAN, Viewport } from './viewport.js';
 
@@ -717,22 +718,7 @@ function saveHidden(v: number): void {
 
 /** With debug=1 in the page's address: what the timeline computed and drew, for end-to-end tests and the UI benchmark. */
 export interface TimelineDebug {
-  state(): {
-    t0: number;
-    t1: number;
-    follow: string;
-    records: number;
-    lanes: { key: number; role: string; dom: number; vcpu: number; label: string; records: number; mode: string }[];
-    selected: number;
-    recordsInView: number;
-    flowsInView: number;
-    flowsDrawn: number;
-    frames: number;
-    drawMsMax: number;
-    drawMsMean: number;
-    scrollY: number;
-    plot: { x: number; y: number; width: number; height: number };
-  };
+  state(): TimelineState;
   flows(): DrawnFlow[];
   /** Where a record is drawn, in page coordinates. */
   position(seq: number): { x: number; y: number } | undefined;

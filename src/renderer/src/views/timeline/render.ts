@@ -56,14 +56,9 @@ export interface Frame {
   collectFlows: boolean;
 }
 
-export interface DrawnFlow {
-  cause: number;
-  effect: number;
-  x0: number;
-  y0: number;
-  x1: number;
-  y1: number;
-}
+import type { DrawnFlow } from './debug.js';
+
+export type { DrawnFlow };
 
 export interface FrameResult {
   /** Per lane key: how it was drawn. */
