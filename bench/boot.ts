@@ -13,7 +13,7 @@ import { plan9Kernel, PLAN9_ROOT_PROMPT } from '../src/core/guest/plan9.js';
 import { xen2Dom0Kernel, type Xen2Dom0Kernel } from '../src/core/tools/dom0.js';
 import { dom0Kernel, type Dom0Kernel } from '../src/core/tools/dom0_modern.js';
 import { utf8Decode } from '../src/core/util/bytes.js';
-import type { RingRow } from './rings.js';
+import type { Row } from './table.js';
 
 const nowNs = (): bigint => process.hrtime.bigint();
 
@@ -100,7 +100,7 @@ function bootModern(n: number): BootResult {
   return { buildNs: Number(t1 - t0), runNs: Number(t2 - t1), virtualNs: c.lastAt - v0, reached: c.reached, dom0Ports: dom0.ports.active };
 }
 
-export function benchBoot(rows: RingRow[], n = 1000): void {
+export function benchBoot(rows: Row[], n = 1000): void {
   for (const [label, fn, prompt] of [
     [`Xen 2.0: xend + ${n} plan9 guests reach the root prompt`, bootXen2, 'root is from'],
     [`modern: dom0 + ${n} minios guests reach minios>`, bootModern, 'minios>'],

@@ -11,7 +11,7 @@ import { RecordPages } from '../src/host/lab/records.js';
 import { TraceLog } from '../src/host/lab/trace_log.js';
 import { runScenario } from '../src/scenario/runner.js';
 import { loadScenario } from '../src/scenario/stepform.js';
-import type { RingRow } from './rings.js';
+import type { Row } from './table.js';
 
 const SENDS = 120_000;
 
@@ -42,7 +42,7 @@ function timePages(log: TraceLog, filter: string): { firstMs: number; lastMs: nu
   return runs[1]!;
 }
 
-export function benchEvents(rows: RingRow[]): void {
+export function benchEvents(rows: Row[]): void {
   const log = new TraceLog();
   runScenario(loadScenario('million.yaml', SCENARIO), { onMachine: (hv) => void hv.trace.subscribe(log.subscriber) });
   for (const f of FILTERS) {

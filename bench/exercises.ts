@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { checkExercise } from '../src/host/exercises.js';
 import { gradeExercise, loadYamlSolution } from '../src/scenario/exercise.js';
 import { loadScenario } from '../src/scenario/stepform.js';
-import type { RingRow } from './rings.js';
+import type { Row } from './table.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const EXERCISES = join(ROOT, 'scenarios/exercises');
@@ -25,7 +25,7 @@ function pack(): { exercise: string; solution: string }[] {
     });
 }
 
-export async function benchExercises(rows: RingRow[]): Promise<void> {
+export async function benchExercises(rows: Row[]): Promise<void> {
   const all = pack();
   // Once to load the TypeScript compiler and QuickJS (what the first check in a session pays), then timed.
   const t0 = nowNs();

@@ -11,7 +11,7 @@ import { compileFilter, parseFilter } from '../src/core/sim/filter.js';
 import { TraceStore, type TraceRecord } from '../src/core/sim/trace.js';
 import { runScenario } from '../src/scenario/runner.js';
 import { loadScenario } from '../src/scenario/stepform.js';
-import type { RingRow } from './rings.js';
+import type { Row } from './table.js';
 import { timerScenario } from './replay.js';
 
 const N = 1_000_000;
@@ -72,7 +72,7 @@ function timeFilter(records: readonly TraceRecord[], pred: (r: TraceRecord) => b
   return { ns: times[1]!, matched };
 }
 
-export function benchFilter(rows: RingRow[]): void {
+export function benchFilter(rows: Row[]): void {
   const sets: [label: string, records: TraceRecord[]][] = [
     ["100 guests' timers", decodedRun('bench/timer-heavy.yaml', timerScenario(100, 10_000), N)],
     ['example scenarios, every kind', mixedRecords()],

@@ -30,16 +30,7 @@ import { benchReplay } from './replay.js';
 import { benchSeek } from './seek.js';
 import { benchRings } from './rings.js';
 import { benchTopology } from './topology.js';
-
-interface Row {
-  name: string;
-  value: number;
-  unit: string;
-  target: string;
-  /** null: informational, no target. */
-  pass: boolean | null;
-  note?: string;
-}
+import { fmtNum, printTable, type Row } from './table.js';
 
 const argv = process.argv.slice(2);
 const JSON_OUT = argv.includes('--json');
@@ -449,30 +440,6 @@ function benchConsole(): void {
 
 // ---------------------------------------------------------------------------
 
-function fmtNum(x: number): string {
-  if (!Number.isFinite(x)) return String(x);
-  const a = Math.abs(x);
-  if (a >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
-  if (a >= 1e4) return Math.round(x).toLocaleString('en-US');
-  if (a >= 100) return x.toFixed(0);
-  if (a >= 1) return x.toFixed(2);
-  return x.toFixed(3);
-}
-
-function printTable(): void {
-  const head = ['benchmark', 'figure', 'unit', 'target', 'result'];
-  const body = rows.map((r) => [r.name, fmtNum(r.value), r.unit, r.target, r.pass === null ? '' : r.pass ? 'PASS' : 'FAIL']);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  console.log(line(head));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const b of body) console.log(line(b));
-  const notes = rows.filter((r) => r.note !== undefined);
-  if (notes.length > 0) {
-    console.log('');
-    for (const r of notes) console.log(`${r.name.trim()}: ${r.note}`);
-  }
-}
 
 async function main(): Promise<void> {
   const t0 = nowNs();
@@ -498,7 +465,7 @@ async function main(): Promise<void> {
   if (JSON_OUT) {
     console.log(JSON.stringify({ node: process.version, seconds: secs, rows: rows.map((r) => ({ ...r, name: r.name.trim() })) }, null, 2));
   } else {
-    printTable();
+    printTable(rows);
     console.log(`\nnode ${process.version}, ${secs.toFixed(1)} s`);
   }
 }

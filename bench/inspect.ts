@@ -12,7 +12,7 @@ import { sendFast } from '../src/core/hv/hypercall.js';
 import { defaultKernel, type DefaultKernel } from '../src/core/guest/kernel.js';
 import { TraceStore } from '../src/core/sim/trace.js';
 import { explainPort, inspectDomain, traceStoreLookback } from '../src/host/inspect/index.js';
-import type { RingRow } from './rings.js';
+import type { Row } from './table.js';
 
 const nowNs = (): bigint => process.hrtime.bigint();
 
@@ -71,7 +71,7 @@ function longTrace(n: number): { hv: Hypervisor; store: TraceStore; domid: numbe
   return { hv, store, domid: b.domid, port: quiet };
 }
 
-export function benchInspect(rows: RingRow[]): void {
+export function benchInspect(rows: Row[]): void {
   const cases: { label: string; abi: '2l' | 'fifo'; ports: number }[] = [
     { label: '2-level dom, 4,095 ports bound', abi: '2l', ports: 4095 },
     { label: 'FIFO dom, 16,384 ports bound', abi: 'fifo', ports: 16384 },

@@ -5,7 +5,7 @@
  * checked, as `xenlab validate` and the editor's live check do.
  */
 import { loadScenario } from '../src/scenario/stepform.js';
-import type { RingRow } from './rings.js';
+import type { Row } from './table.js';
 
 const nowNs = (): bigint => process.hrtime.bigint();
 
@@ -37,7 +37,7 @@ export function bigScenario(steps: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function benchLoad(rows: RingRow[]): void {
+export function benchLoad(rows: Row[]): void {
   const text = bigScenario(10_000);
   loadScenario('big.yaml', text); // warm-up (JIT)
   loadScenario('big.yaml', text);

@@ -17,7 +17,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { exportToFile, type TraceSource } from '../src/host/export.js';
 import { parseRecording, recordRun, recordingToJson, replay, type Recording } from '../src/scenario/recording.js';
-import type { RingRow } from './rings.js';
+import type { Row } from './table.js';
 
 const nowNs = (): bigint => process.hrtime.bigint();
 
@@ -61,7 +61,7 @@ function makeRecording(file: string): { rec: Recording; N: number; recordNs: num
   return { rec, N: rec.trace.records, recordNs, ioNs, jsonBytes: json.length };
 }
 
-export function benchReplay(rows: RingRow[]): void {
+export function benchReplay(rows: Row[]): void {
   const file = 'bench/timer-heavy.yaml';
   const { rec, N, recordNs, ioNs, jsonBytes } = makeRecording(file);
   let t0: bigint;

@@ -11,16 +11,9 @@ import { XenconsRing } from '../src/core/guest/xencons_ring.js';
 import { Xenconsoled } from '../src/core/tools/xenconsoled.js';
 import { Xenstored } from '../src/core/tools/xenstored.js';
 import { nulStrings, XS_MKDIR, XS_SET_PERMS } from '../src/core/abi/xs_wire.js';
+import type { Row } from './table.js';
 
 /** The row shape of bench/index.ts. */
-export interface RingRow {
-  name: string;
-  value: number;
-  unit: string;
-  target: string;
-  pass: boolean | null;
-  note?: string;
-}
 
 const nowNs = (): bigint => process.hrtime.bigint();
 
@@ -67,7 +60,7 @@ function xenstoreRig() {
 }
 
 /** xenstore: 32 requests in flight (half writes, half reads of 64 keys), then the events delivered until quiet. */
-function benchXenstore(rows: RingRow[]): void {
+function benchXenstore(rows: Row[]): void {
   const { bus, settle } = xenstoreRig();
   const BATCH = 32;
   let done = 0;
@@ -103,7 +96,7 @@ function benchXenstore(rows: RingRow[]): void {
 }
 
 /** Console: the guest writes 4 KiB at a time (twice the ring), events delivered, the buffer read as it fills. */
-function benchConsole(rows: RingRow[]): void {
+function benchConsole(rows: Row[]): void {
   const page = new Uint8Array(4096);
   const pending = { toDaemon: false, toGuest: false };
   const guest = new XenconsRing(page, () => (pending.toDaemon = true));
@@ -147,7 +140,7 @@ function benchConsole(rows: RingRow[]): void {
   });
 }
 
-export function benchRings(rows: RingRow[]): void {
+export function benchRings(rows: Row[]): void {
   benchXenstore(rows);
   benchConsole(rows);
 }

@@ -9,14 +9,14 @@
  */
 import { compileScenario } from '../src/host/lab/compile.js';
 import { LabSession, type SessionSink } from '../src/host/lab/session.js';
-import type { RingRow } from './rings.js';
+import type { Row } from './table.js';
 import { timerScenario } from './replay.js';
 
 const nowNs = (): bigint => process.hrtime.bigint();
 
 const quiet: SessionSink = { event: () => undefined, busy: () => undefined };
 
-export async function benchSeek(rows: RingRow[]): Promise<void> {
+export async function benchSeek(rows: Row[]): Promise<void> {
   const c = await compileScenario('bench/timer-heavy.yaml', timerScenario(100, 10_000), 'yaml');
   if (!c.ok) throw new Error('seek bench: the scenario does not load');
   const s = LabSession.start(c.compiled, quiet);

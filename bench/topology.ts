@@ -11,7 +11,7 @@ import type { Topology, TopologyDomain, TopologyPort } from '../src/contract/ses
 import type { TraceColumns } from '../src/contract/trace_batch.js';
 import { Activity, HandlerScanner } from '../src/renderer/src/views/topology/activity.js';
 import { layoutTopology, restate, structureKey } from '../src/renderer/src/views/topology/layout.js';
-import type { RingRow } from './rings.js';
+import type { Row } from './table.js';
 
 const nowNs = (): bigint => process.hrtime.bigint();
 
@@ -64,7 +64,7 @@ function columns(n: number): TraceColumns {
   return c;
 }
 
-export function benchTopology(rows: RingRow[]): void {
+export function benchTopology(rows: Row[]): void {
   for (const [guests, per, collapsed] of [
     [9, 3, false],
     [100, 3, false],

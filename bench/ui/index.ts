@@ -23,15 +23,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createLabHost } from '../../src/host/lab_host.js';
 import { startWebServer, type WebServer } from '../../src/web/server.js';
 import { findChromium } from '../../test/e2e/chromium.js';
-
-interface Row {
-  name: string;
-  value: number;
-  unit: string;
-  target: string;
-  pass: boolean | null;
-  note?: string;
-}
+import { printTable, type Row } from '../table.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const RENDERER = join(ROOT, 'out/renderer');
@@ -315,28 +307,6 @@ function parseClockMs(text: string): number {
 
 // ---- the table
 
-function fmtNum(x: number): string {
-  if (!Number.isFinite(x)) return String(x);
-  const a = Math.abs(x);
-  if (a >= 1e4) return Math.round(x).toLocaleString('en-US');
-  if (a >= 100) return x.toFixed(0);
-  if (a >= 1) return x.toFixed(1);
-  return x.toFixed(2);
-}
-
-function printTable(): void {
-  const head = ['benchmark', 'figure', 'unit', 'target', 'result'];
-  const body = rows.map((r) => [r.name, fmtNum(r.value), r.unit, r.target, r.pass === null ? '' : r.pass ? 'PASS' : 'FAIL']);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  console.log(line(head));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const b of body) console.log(line(b));
-  const withNotes = rows.filter((r) => r.note !== undefined);
-  if (withNotes.length > 0 || notes.length > 0) console.log('');
-  for (const r of withNotes) console.log(`${r.name}: ${r.note}`);
-  for (const n of notes) console.log(n);
-}
 
 async function main(): Promise<void> {
   const t0 = Date.now();
@@ -352,7 +322,7 @@ async function main(): Promise<void> {
   const about = `Chromium headless (software rendering), ${cpus().length} cores, load average ${load0.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end, ${((Date.now() - t0) / 1000).toFixed(0)} s`;
   if (JSON_OUT) console.log(JSON.stringify({ about, rows, notes }, null, 2));
   else {
-    printTable();
+    printTable(rows, notes, 1);
     console.log(`\n${about}`);
   }
 }
