@@ -348,6 +348,11 @@ export function latin1(text: string): Uint8Array {
 /** Bytes as a string, one char per byte. */
 export function fromLatin1(bytes: Uint8Array, start = 0, end = bytes.length): string {
   let s = '';
+  // Paths and values are mostly short: a plain loop beats making a view for apply.
+  if (end - start <= 64) {
+    for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!);
+    return s;
+  }
   // apply takes the typed array as an argument list: far quicker than spreading it.
   for (let i = start; i < end; i += 4096) s += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
   return s;
