@@ -480,9 +480,16 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
     renderList();
     renderDetail();
   };
-  void load();
+  // Listed when first shown: reading the pack is no part of the lab's start.
+  let loaded = false;
+  detail.replaceChildren(h('div', { class: 'xl-empty' }, 'Loading the exercises…'));
 
   return {
+    shown() {
+      if (loaded) return;
+      loaded = true;
+      void load();
+    },
     dispose() {
       hintsShown = new Map();
     },
