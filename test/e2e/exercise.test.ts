@@ -76,11 +76,12 @@ describe.skipIf(chromium === undefined)('the lab in a browser: the Exercise view
   }
 
   it('grades the reference solution 100%, the wrong one with a FAILURE whose link opens the exercise at its line (dark)', async () => {
-    const { page, shot } = await start('dark');
+    const br = await start('dark');
+    const { page } = br;
     await openExerciseView(page);
     // Nothing chosen yet: the view says what to do; the pack is grouped by level, 1 first.
     await poll(() => page.getByTestId('exercise-detail').textContent()).toContain('Choose an exercise');
-    const groups = await page.locator('[data-testid="exercise-list"] [role="group"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
+    const groups = await page.locator('[data-testid="exercise-list"] [role="group"]').evaluateAll((els) => els.map((e) => (e as unknown as { ariaLabel: string | null }).ariaLabel));
     expect(groups[0]).toBe('Level 1 · first steps');
     expect(groups.length).toBeGreaterThanOrEqual(4);
 
@@ -106,7 +107,7 @@ describe.skipIf(chromium === undefined)('the lab in a browser: the Exercise view
     expect(await page.getByTestId('exercise-console').textContent()).toContain('Test result: SUCCESS');
     // The list remembers the grade.
     await poll(() => option(page, '02-interdomain-channel').locator('.xl-ex-grade').textContent()).toBe('100%');
-    await shot('exercise-success-dark', '.xl-area-side');
+    await br.shot('exercise-success-dark', '.xl-area-side');
 
     // The wrong solution (remote_dom: DOMID_SELF), checked with Ctrl+Enter in the view.
     await page.keyboard.press('Control+1');
@@ -123,7 +124,7 @@ describe.skipIf(chromium === undefined)('the lab in a browser: the Exercise view
     expect(await page.locator('[data-testid="exercise-summary"] .xl-ex-badge').textContent()).toBe('FAILURE');
     expect(await page.locator('.xl-ex-notes li').count()).toBeGreaterThan(0);
     await poll(() => option(page, '02-interdomain-channel').locator('.xl-ex-grade').textContent()).toBe('0%');
-    await shot('exercise-failure-dark', '.xl-area-side');
+    await br.shot('exercise-failure-dark', '.xl-area-side');
 
     // The failed check is about a line of the exercise: its link opens it there (after asking about the unsaved solution).
     const link = page.locator('.xl-ex-outcome[data-result="FAILURE"] [data-testid="exercise-location"]').first();
@@ -136,7 +137,8 @@ describe.skipIf(chromium === undefined)('the lab in a browser: the Exercise view
   });
 
   it('shows the grade of the reference solution in the light theme, and an error for a solution that does not load', async () => {
-    const { page, shot } = await start('light');
+    const br = await start('light');
+    const { page } = br;
     await openExerciseView(page);
     await chooseInterdomain(page);
     await page.getByRole('button', { name: 'Show a hint (1 of 3)' }).click();
@@ -144,7 +146,7 @@ describe.skipIf(chromium === undefined)('the lab in a browser: the Exercise view
     await openExerciseView(page);
     await page.getByTestId('exercise-check').click();
     expect(await checkedPercent(page)).toBe(100);
-    await shot('exercise-success-light', '.xl-area-side');
+    await br.shot('exercise-success-light', '.xl-area-side');
 
     // A solution that is not YAML at all: the view says why, at its line, and keeps the buffer.
     await page.keyboard.press('Control+1');
@@ -154,7 +156,7 @@ describe.skipIf(chromium === undefined)('the lab in a browser: the Exercise view
     await poll(async () => (await page.getByTestId('exercise-error').count()) + (await page.locator('[data-testid="exercise-summary"] .xl-ex-badge', { hasText: 'ERROR' }).count()), 30_000).toBeGreaterThan(0);
     const text = (await page.getByTestId('exercise-results').textContent()) ?? '';
     expect(text).toMatch(/02-interdomain-channel\.solution\.yaml:\d+:\d+/);
-    await shot('exercise-error-light', '.xl-area-side');
+    await br.shot('exercise-error-light', '.xl-area-side');
     expect(await editorText(page)).toContain('op: [unclosed');
   });
 });

@@ -295,7 +295,7 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
         h(
           'div',
           {
-            class: 'xl-ex-error',
+            class: 'xl-ex-alert',
             role: 'alert',
             'data-testid': 'exercise-error',
           },
@@ -435,7 +435,11 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
       busy = undefined;
     }
     renderList();
-    if (selected?.path === ex.path) renderDetail();
+    if (selected?.path === ex.path) {
+      renderDetail();
+      // The grade is what the student looks for: bring it into view.
+      results.scrollIntoView({ block: 'start' });
+    }
     const o = outcomes.get(ex.path);
     ctx.setBadge(o?.kind === 'report' ? `${o.report.percent}%` : undefined);
   };
