@@ -126,6 +126,14 @@ describe.skipIf(chromium === undefined)('the lab in a browser: the Exercise view
     await poll(() => option(page, '02-interdomain-channel').locator('.xl-ex-grade').textContent()).toBe('0%');
     await br.shot('exercise-failure-dark', '.xl-area-side');
 
+    // A note about the solution's own line links to it in the editor, which holds the solution.
+    const mine = page.locator('.xl-ex-notes [data-testid="exercise-location"]', { hasText: '02-interdomain-channel.solution.yaml:' }).first();
+    const mineLine = Number(/:(\d+):/.exec((await mine.textContent()) ?? '')![1]);
+    await mine.click();
+    await poll(() => page.locator('.monaco-editor .active-line-number').first().textContent()).toBe(String(mineLine));
+    expect(await page.getByTestId('doc-title').textContent()).toBe('02-interdomain-channel.solution.yaml ●');
+    await openExerciseView(page);
+
     // The failed check is about a line of the exercise: its link opens it there (after asking about the unsaved solution).
     const link = page.locator('.xl-ex-outcome[data-result="FAILURE"] [data-testid="exercise-location"]').first();
     expect(await link.textContent()).toMatch(/^02-interdomain-channel\.yaml:\d+:\d+$/);

@@ -250,7 +250,7 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
 
   // ---- the result of a check
 
-  const locationLink = (ex: ExerciseInfo, c: CheckOutcome): HTMLElement | undefined => {
+  const locationLink = (ex: ExerciseInfo, c: Pick<CheckOutcome, 'file' | 'line' | 'col'>): HTMLElement | undefined => {
     if (c.file === undefined || c.line === undefined) return undefined;
     const col = c.col ?? 1;
     const where = `${c.file.slice(c.file.lastIndexOf('/') + 1)}:${c.line}:${col}`;
@@ -266,6 +266,14 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
     );
     a.addEventListener('click', () => void reveal(ex, c.file!, c.line!, col));
     return a;
+  };
+
+  /** A note of the run; one that starts at a file:line:col links there, with the file named by its base name. */
+  const noteItem = (ex: ExerciseInfo, note: string): HTMLElement => {
+    const m = /^(.+?):(\d+):(\d+): ([\s\S]*)$/.exec(note);
+    if (m === null) return h('li', { class: 'xl-ex-message' }, note);
+    const [, file, line, col, text] = m as unknown as [string, string, string, string, string];
+    return h('li', { class: 'xl-ex-message' }, locationLink(ex, { file, line: Number(line), col: Number(col) }), ` ${text}`);
   };
 
   const renderResults = (): void => {
@@ -344,7 +352,7 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
           h('span', { class: 'xl-ex-dim' }, `${r.earned} of ${r.total} points · ${o.graded}${r.seed === undefined ? '' : ` · seed ${r.seed}`} · ${new Date(o.at).toLocaleTimeString()}`),
         ),
         checks,
-        notes.length === 0 ? undefined : h('details', { class: 'xl-ex-notes', open: true }, h('summary', {}, `Not graded (${notes.length})`), h('ul', {}, ...notes.map((n) => h('li', { class: 'xl-ex-message' }, n)))),
+        notes.length === 0 ? undefined : h('details', { class: 'xl-ex-notes', open: true }, h('summary', {}, `Not graded (${notes.length})`), h('ul', {}, ...notes.map((n) => noteItem(ex, n)))),
         h('details', { class: 'xl-ex-console' }, h('summary', {}, 'Console of the graded guest'), h('pre', { 'data-testid': 'exercise-console' }, r.console === '' ? '(empty)' : r.console)),
       ),
     );
@@ -440,8 +448,6 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
       // The grade is what the student looks for: bring it into view.
       results.scrollIntoView({ block: 'start' });
     }
-    const o = outcomes.get(ex.path);
-    ctx.setBadge(o?.kind === 'report' ? `${o.report.percent}%` : undefined);
   };
 
   const reveal = async (ex: ExerciseInfo, file: string, line: number, col: number): Promise<void> => {
