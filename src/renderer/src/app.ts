@@ -24,6 +24,7 @@ import { SessionStore } from './store/session_store.js';
 import { h, icon } from './util/dom.js';
 import { Emitter } from './util/emitter.js';
 import { editorReady, provideEditorSupport } from './views/editor/index.js';
+import { isSolutionText } from './views/exercise/model.js';
 import './views/index.js';
 
 const LAST_FILE = 'xenlab.lastFile';
@@ -149,6 +150,7 @@ export class App {
         onSelect: (fn) => this.selections.on('select', fn),
         setBadge: (t) => tab.setBadge(t),
         notify: (m, k) => this.notify(m, k),
+        openText: (f) => this.openText(f),
       };
       tab.setBadge(undefined);
       try {
@@ -324,6 +326,11 @@ export class App {
     if (this.validateTimer !== undefined) clearTimeout(this.validateTimer);
     this.validateTimer = setTimeout(() => {
       const version = this.doc.version;
+      // An exercise's solution is no scenario: the Exercise view checks it against its exercise.
+      if (isSolutionText(this.doc.text, this.doc.lang)) {
+        this.store.setProblems([]);
+        return;
+      }
       this.host.request('session.validate', { file: this.fileName(), text: this.doc.text, lang: this.doc.lang }).then(
         (r) => {
           if (version === this.doc.version) this.store.setProblems(r.problems);
@@ -415,6 +422,10 @@ export class App {
 
   private async compileNow(): Promise<boolean> {
     const version = this.doc.version;
+    if (isSolutionText(this.doc.text, this.doc.lang)) {
+      this.notify(`${this.doc.name} is an exercise's solution, not a scenario: check it in the Exercise view (Ctrl+7, then Ctrl+Enter)`);
+      return false;
+    }
     const r = await this.request(() => this.host.request('session.open', { file: this.fileName(), text: this.doc.text, lang: this.doc.lang }));
     if (r === undefined) return false;
     if (!r.ok) {
@@ -534,6 +545,16 @@ export class App {
       ...(suggested === '' ? {} : { suggested }),
       accept: kind === 'scenario' ? (mode === 'open' ? /\.(ya?ml|[mc]?ts|json)$/i : SCENARIO_FILES) : RECORDING_FILES,
     });
+  }
+
+  /** ViewContext.openText: a file's text, or a new unsaved buffer, in the editor. */
+  private async openText(f: { path?: string; name: string; text: string }): Promise<boolean> {
+    if (!(await this.guard('opening another file'))) return false;
+    const lang = langOf(f.name);
+    if (f.path === undefined) this.doc.load({ path: undefined, name: f.name, lang, text: f.text, mtimeMs: undefined }, f.text);
+    else this.doc.load({ path: f.path, name: baseName(f.path), lang, text: f.text, mtimeMs: undefined });
+    if (!isSolutionText(f.text, lang)) await this.compile();
+    return true;
   }
 
   private async newScenario(): Promise<void> {

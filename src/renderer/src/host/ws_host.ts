@@ -15,7 +15,7 @@ export interface ConnectionEvents {
 }
 
 /** Requests that would rather wait for the connection than fail (reads, with no effect if sent twice). */
-const WAITS_FOR_CONNECTION = new Set<string>(['app.info', 'editor.support', 'session.sync', 'files.recent', 'drafts.list']);
+const WAITS_FOR_CONNECTION = new Set<string>(['app.info', 'editor.support', 'session.sync', 'files.recent', 'drafts.list', 'exercises.list']);
 
 export class WsHost implements HostApi {
   readonly connection = new Emitter<ConnectionEvents>();

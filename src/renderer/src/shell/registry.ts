@@ -36,6 +36,13 @@ export interface ViewContext {
   setBadge(text: string | undefined): void;
   /** A message for the user in the notice area. */
   notify(message: string, kind?: 'info' | 'error'): void;
+  /**
+   * Added for the Exercise view: shows a text in the editor, asking first about unsaved changes
+   * (save, discard or cancel). With a path it is that file; without, a new unsaved buffer named
+   * `name` (kept as a draft). A scenario is opened as the session; an exercise's solution is not.
+   * False when the user kept the buffer that was there.
+   */
+  openText(f: { path?: string; name: string; text: string }): Promise<boolean>;
 }
 
 /** What a mounted view may want to hear about. */
