@@ -54,6 +54,8 @@ export interface EditorSupport {
   schemaUri: string;
   /** types/xenlab-scenario.d.ts: `declare module 'xenlab' { ... }`. */
   typings: string;
+  /** An exercise solution's JSON Schema (`xenlab schema --solution`), for YAML solution buffers. */
+  solutionSchema?: unknown;
 }
 
 /** A command the desktop shell's menu sends to the page (keyboard shortcuts do the same in web mode). */

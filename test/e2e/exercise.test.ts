@@ -99,6 +99,14 @@ describe.skipIf(chromium === undefined)('the lab in a browser: the Exercise view
 
     // The reference solution, in a new buffer: 100%, every check a SUCCESS.
     await startSolution(page, REFERENCE);
+    // The buffer is checked against the solution schema (steps only), not the scenario's: an
+    // unknown key is flagged, and without it nothing is (no "domains" missing; the file's own
+    // $schema modeline finds the schema the editor holds).
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('bogus_key: 1');
+    await page.locator('.monaco-editor .squiggly-warning, .monaco-editor .squiggly-error').first().waitFor({ timeout: 15_000 });
+    await setEditorText(page, REFERENCE);
+    await poll(() => page.locator('.monaco-editor .squiggly-warning, .monaco-editor .squiggly-error').count(), 15_000).toBe(0);
     await openExerciseView(page);
     await page.getByTestId('exercise-check').click();
     expect(await checkedPercent(page)).toBe(100);

@@ -52,7 +52,17 @@ export function scenarioTypings(): string {
   return asset(SCENARIO_TYPINGS);
 }
 
+export const SOLUTION_SCHEMA = 'schema/solution.schema.json';
+
 let schema: unknown;
+let solution: unknown;
+
+/** The exercise solutions' JSON Schema, read from the shipped file. */
+export function solutionSchema(): unknown {
+  solution ??= JSON.parse(asset(SOLUTION_SCHEMA)) as unknown;
+  return solution;
+}
+
 
 /** The scenario JSON Schema, read from the shipped file (making it from the grammar takes a few hundred ms). */
 export function scenarioSchema(): unknown {

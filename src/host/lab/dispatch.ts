@@ -11,7 +11,7 @@ import { CONTRACT_VERSION, HostError, type HostMode, type Params, type RequestNa
 import { formatProblem, ScenarioInputError } from '../../scenario/errors.js';
 import { listExercises, openExercise } from '../exercises.js';
 import { FileError } from '../files.js';
-import { defaultScenario, exercisePack, scenarioSchema, scenarioTypings } from './assets.js';
+import { defaultScenario, exercisePack, scenarioSchema, scenarioTypings, solutionSchema } from './assets.js';
 import type { Drafts } from './drafts.js';
 import type { FileService } from './file_service.js';
 import { int, NONE, num, obj, oneOf, optional, str, union, type Check } from './params.js';
@@ -59,7 +59,7 @@ const handlers: Handlers = {
   },
   'editor.support': {
     params: NONE as Check<Params<'editor.support'>>,
-    run: () => ({ jsonSchema: scenarioSchema(), schemaUri: SCHEMA_ID, typings: scenarioTypings() }),
+    run: () => ({ jsonSchema: scenarioSchema(), schemaUri: SCHEMA_ID, typings: scenarioTypings(), solutionSchema: solutionSchema() }),
   },
 
   'session.open': {

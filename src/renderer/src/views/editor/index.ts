@@ -9,6 +9,8 @@ import type * as Monaco from 'monaco-editor';
 import type { EditorSupport } from '../../../../contract/api.js';
 import type { Problem, RunFailure, SessionStatus } from '../../../../contract/session.js';
 import { h } from '../../util/dom.js';
+import { isSolutionText } from '../exercise/model.js';
+import { SCENARIO_MODEL_URI, SOLUTION_MODEL_URI, TYPESCRIPT_MODEL_URI } from './model_uris.js';
 import type { View, ViewContext, ViewHandle } from '../../shell/registry.js';
 
 /** The schema and typings (editor.support), handed over by the app once it has asked; the view waits for them. */
@@ -45,12 +47,15 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
   const setModel = (): void => {
     if (monaco === undefined || editor === undefined) return;
     const lang = ctx.doc.lang === 'typescript' ? 'typescript' : 'yaml';
-    let m = models.get(lang);
+    // A YAML solution gets a model of its own, bound to the solution schema (steps only).
+    const key = lang === 'yaml' && isSolutionText(ctx.doc.text, 'yaml') ? 'yaml-solution' : lang;
+    let m = models.get(key);
     const fresh = m === undefined;
     applying = true;
     if (m === undefined) {
-      m = monaco.editor.createModel(ctx.doc.text, lang, monaco.Uri.parse(lang === 'typescript' ? 'file:///scenario/scenario.ts' : 'file:///scenario/scenario.yaml'));
-      models.set(lang, m);
+      const uri = lang === 'typescript' ? TYPESCRIPT_MODEL_URI : key === 'yaml-solution' ? SOLUTION_MODEL_URI : SCENARIO_MODEL_URI;
+      m = monaco.editor.createModel(ctx.doc.text, lang, monaco.Uri.parse(uri));
+      models.set(key, m);
     } else m.setValue(ctx.doc.text);
     model = m;
     if (editor.getModel() !== m) editor.setModel(m);

@@ -13,6 +13,7 @@ import TsWorker from 'monaco-editor/esm/vs/language/typescript/ts.worker.js?work
 import { configureMonacoYaml } from 'monaco-yaml';
 import type { EditorSupport } from '../../../../contract/api.js';
 import YamlWorker from './yaml.worker.ts?worker';
+import { SCENARIO_MODEL_URI, SOLUTION_MODEL_URI } from './model_uris.js';
 import { configureTypeScript } from './typescript_api.js';
 
 self.MonacoEnvironment = {
@@ -26,11 +27,14 @@ self.MonacoEnvironment = {
 let configured = false;
 
 /**
- * Where monaco-yaml finds the schema. The host's $id is a URN, which the YAML service's URI
- * handling mangles (it escapes the colons) and then cannot find: the schema is registered
- * under a plain file URI instead, with its $id left out.
+ * Where monaco-yaml finds the schemas. The host's $id is a URN, which the YAML service's URI
+ * handling mangles (it escapes the colons) and then cannot find: the schemas are registered
+ * under plain file URIs instead, with their $id left out. These are also where the modelines of
+ * XenLab's own files point (`# yaml-language-server: $schema=../schema/scenario.schema.json`,
+ * resolved against the models' file:///scenario/ URIs), so such files find them too.
  */
-const SCHEMA_URI = 'file:///xenlab/scenario.schema.json';
+const SCHEMA_URI = 'file:///schema/scenario.schema.json';
+const SOLUTION_SCHEMA_URI = 'file:///schema/solution.schema.json';
 
 export function setUpMonaco(support: EditorSupport): typeof monaco {
   if (!configured) {
@@ -40,7 +44,10 @@ export function setUpMonaco(support: EditorSupport): typeof monaco {
       validate: true,
       completion: true,
       hover: true,
-      schemas: [{ uri: SCHEMA_URI, fileMatch: ['*'], schema: withoutId(support.jsonSchema) }],
+      schemas: [
+        { uri: SCHEMA_URI, fileMatch: [support.solutionSchema === undefined ? '*' : SCENARIO_MODEL_URI], schema: withoutId(support.jsonSchema) },
+        ...(support.solutionSchema === undefined ? [] : [{ uri: SOLUTION_SCHEMA_URI, fileMatch: [SOLUTION_MODEL_URI], schema: withoutId(support.solutionSchema) }]),
+      ],
     });
     configureTypeScript(monaco, support.typings);
   }
