@@ -93,6 +93,11 @@ const DOUBLE_QUOTED = 3;
 
 /** YAML 1.2 core schema: what a plain scalar means (null, bool, int, float, else a string). */
 export function resolvePlain(s: string): unknown {
+  // Most scalars are words (keys, op and domain names): a first letter that no null, bool or
+  // number starts with decides at once.
+  const c = s.charCodeAt(0);
+  const lower = c | 0x20;
+  if (lower >= 0x61 && lower <= 0x7a && lower !== 0x6e && lower !== 0x74 && lower !== 0x66) return s; // not n, t, f
   if (s === '' || s === '~' || s === 'null' || s === 'Null' || s === 'NULL') return null;
   if (s === 'true' || s === 'True' || s === 'TRUE') return true;
   if (s === 'false' || s === 'False' || s === 'FALSE') return false;

@@ -89,6 +89,8 @@ export interface DomainConfig {
 
 export class Domain {
   readonly sharedInfo = new Uint8Array(PAGE_SIZE);
+  /** The same page as little-endian words (the timer writes vcpu_time_info on every tick). */
+  readonly sharedInfoView = new DataView(this.sharedInfo.buffer);
   readonly shared32 = new Uint32Array(this.sharedInfo.buffer);
   /** u32 indexes of evtchn_pending and evtchn_mask in shared_info, and log2 of ports per selector bit. */
   readonly pendingU32: number;

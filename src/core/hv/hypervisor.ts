@@ -499,18 +499,25 @@ export class Hypervisor {
 
   /** Xen 2.0.0's update_dom_time: time_version1 bumped first, the values, then time_version2. */
   private updateTimeXen2(d: Domain): void {
-    const view = new DataView(d.sharedInfo.buffer);
+    const view = d.sharedInfoView;
     view.setUint32(XEN2_TIME_VERSION1, (view.getUint32(XEN2_TIME_VERSION1, true) + 1) >>> 0, true);
-    view.setBigUint64(XEN2_SYSTEM_TIME, BigInt(Math.floor(this.now)), true);
+    setU64(view, XEN2_SYSTEM_TIME, this.now);
     view.setUint32(XEN2_TIME_VERSION2, (view.getUint32(XEN2_TIME_VERSION2, true) + 1) >>> 0, true);
   }
 
   /** vcpu_time_info: version odd while writing, then system_time, then even again. */
   private updateTime(d: Domain, vcpu: number): void {
     const base = vcpuInfoOffset(vcpu) + VCPU_INFO_TIME;
-    const view = new DataView(d.sharedInfo.buffer);
+    const view = d.sharedInfoView;
     const version = view.getUint32(base + VCPU_TIME_VERSION, true);
-    view.setBigUint64(base + VCPU_TIME_SYSTEM_TIME, BigInt(Math.floor(this.now)), true);
+    setU64(view, base + VCPU_TIME_SYSTEM_TIME, this.now);
     view.setUint32(base + VCPU_TIME_VERSION, (version + 2) >>> 0, true);
   }
+}
+
+/** A whole number of ns (below 2^53) as a little-endian u64, without a BigInt per tick. */
+function setU64(view: DataView, offset: number, ns: number): void {
+  const v = Math.floor(ns);
+  view.setUint32(offset, v >>> 0, true);
+  view.setUint32(offset + 4, Math.floor(v / 0x1_0000_0000) >>> 0, true);
 }
