@@ -155,16 +155,22 @@ class TreeBuilder {
         return this.anchor(e, this.scalar(e));
       case EVENT_ID.MAPPING: {
         const map: YMap = { kind: 'map', start: e.anchorStart >= 0 ? Math.min(e.anchorStart, e.start) : e.start, pairs: [] };
-        const seen = new Set<string>();
+        const pairs = map.pairs;
         while (this.events[this.i]!.type !== EVENT_ID.POP) {
           const key: YNode = this.node() ?? { kind: 'scalar', start: -1, value: null, quoted: false };
           const value = this.node();
+          const k = keyText(key);
+          // Mappings are small: a scan finds a repeated key without a set per mapping.
           if (key.kind === 'scalar') {
-            const k = keyText(key);
-            if (seen.has(k)) this.problem(key.start, `map keys must be unique: "${k}" appears twice in this mapping`);
-            seen.add(k);
+            for (let j = 0; j < pairs.length; j++) {
+              const p = pairs[j]!;
+              if (p.keyText === k && p.key.kind === 'scalar') {
+                this.problem(key.start, `map keys must be unique: "${k}" appears twice in this mapping`);
+                break;
+              }
+            }
           }
-          map.pairs.push({ key, keyText: keyText(key), value });
+          pairs.push({ key, keyText: k, value });
         }
         this.i++;
         return this.anchor(e, map);

@@ -6,7 +6,7 @@
 import { errnoByName, ERRNO_NAMES } from '../core/abi/errno.js';
 import { virqByName } from '../core/abi/evtchn.js';
 import { gntstByName, GNTST_NAMES } from '../core/abi/grant.js';
-import type { OpSpec } from '../core/hv/hypercall.js';
+import type { ArgSpec, OpSpec } from '../core/hv/hypercall.js';
 import * as xen2 from '../core/abi/xen2.js';
 import { DEFAULT_MEMORY_PAGES } from '../core/hv/hypervisor.js';
 import { didYouMean, ScenarioInputError, type Pos, type Problem } from './errors.js';
@@ -55,14 +55,18 @@ const CHECK_ID = new RegExp(CHECK_ID_PATTERN);
 const ASSERTIONS = keysOf(EXERCISE_ASSERTIONS);
 
 /** The keys a step of this kind may have (on `xen` only, when given). */
-const stepKeysMemo = new Map<string, string[]>();
+const stepKeysMemo = new Map<string, Map<string, string[]>>();
 
 function stepKeys(action: string, xen?: XenVersion): string[] {
-  const memo = `${action}/${xen ?? ''}`;
-  let keys = stepKeysMemo.get(memo);
-  if (keys === undefined) stepKeysMemo.set(memo, (keys = keysOf(STEPS.get(action)!.keys, xen)));
+  let byXen = stepKeysMemo.get(action);
+  if (byXen === undefined) stepKeysMemo.set(action, (byXen = new Map<string, string[]>()));
+  const x = xen ?? '';
+  let keys = byXen.get(x);
+  if (keys === undefined) byXen.set(x, (keys = keysOf(STEPS.get(action)!.keys, xen)));
   return keys;
 }
+
+const STEP_ACTION_SET: ReadonlySet<string> = new Set(STEP_ACTIONS);
 
 /** The fields of a step's action value (a mapping). */
 function actionFields(action: string): Fields {
@@ -274,11 +278,10 @@ class Compiler {
   /** A number of the given kind: literal, name (domain, DOMID_*, VIRQ_*, GNTMAP_*), or $ref. */
   num(c: Cursor, kind: NumKind): NumArg | undefined {
     const v = c.scalar();
-    const at = { pos: c.pos(), path: c.path };
     if (typeof v === 'string' && v.startsWith('$')) return this.ref(c, v);
     if (kind === 'ns') {
       const ns = this.duration(c);
-      return ns === undefined ? undefined : { ...at, value: ns };
+      return ns === undefined ? undefined : { pos: c.pos(), path: c.path, value: ns };
     }
     if (typeof v === 'number') {
       if (!Number.isSafeInteger(v)) {
@@ -290,19 +293,19 @@ class Compiler {
         this.problem(c, `expected a ${k.label} value from ${k.min} to ${k.max}, found ${v}`);
         return undefined;
       }
-      return { ...at, value: kind === 'u32' || kind === 'port' || kind === 'virq' ? v >>> 0 : v };
+      return { pos: c.pos(), path: c.path, value: kind === 'u32' || kind === 'port' || kind === 'virq' ? v >>> 0 : v };
     }
     if (typeof v === 'string') {
       if (kind === 'domid') {
         const id = this.domainIds.get(v) ?? DOMID_BY_NAME.get(v);
-        if (id !== undefined) return { ...at, value: id };
+        if (id !== undefined) return { pos: c.pos(), path: c.path, value: id };
         this.problem(c, `unknown domain "${v}"`, didYouMean(v, [...this.domainIds.keys(), ...DOMID_BY_NAME.keys()]) ?? `domains are: ${[...this.domainIds.keys()].join(', ')}`);
         return undefined;
       }
       if (kind === 'virq') {
         const old = this.xenVersion === '2.0';
         const n = old ? xen2.virqByName(v) : virqByName(v);
-        if (n !== undefined) return { ...at, value: n };
+        if (n !== undefined) return { pos: c.pos(), path: c.path, value: n };
         const names = onXen(VIRQ_NAMES, this.xenVersion).map((x) => x.name);
         this.problem(c, `unknown VIRQ "${v}"${old ? ' in Xen 2.0.0' : ''}`, didYouMean(v, names) ?? `VIRQs are: ${names.join(', ')}`);
         return undefined;
@@ -312,7 +315,7 @@ class Compiler {
         const reasons = onXen(SHUTDOWN_REASON_NAMES, this.xenVersion);
         const names = reasons.map((r) => r.name);
         const n = reasons.find((r) => r.name === v)?.value;
-        if (n !== undefined) return { ...at, value: n };
+        if (n !== undefined) return { pos: c.pos(), path: c.path, value: n };
         this.problem(c, `unknown shutdown reason "${v}"`, didYouMean(v, names) ?? `reasons are: ${names.join(', ')} (or a code 0..255)`);
         return undefined;
       }
@@ -479,16 +482,24 @@ class Compiler {
       this.problem(c, `expected a step such as { as: guest, op: send, args: { port: 1 } } or { run: 1ms }, found ${c.describe()}`);
       return undefined;
     }
-    const keys = c.entries().map((e) => e.key);
-    const actions = keys.filter((k) => STEP_ACTIONS.includes(k));
-    if (actions.length !== 1) {
-      const unknown = keys.filter((k) => !STEP_ACTIONS.includes(k) && !STEP_COMMON.includes(k));
+    const keys = c.keyNames();
+    // The common case, one action and nothing unknown, found without a list per step.
+    let action: string | undefined;
+    let count = 0;
+    for (const k of keys) {
+      if (STEP_ACTION_SET.has(k)) {
+        action = k;
+        count++;
+      }
+    }
+    if (count !== 1 || action === undefined) {
+      const actions = keys.filter((k) => STEP_ACTION_SET.has(k));
+      const unknown = keys.filter((k) => !STEP_ACTION_SET.has(k) && !STEP_COMMON.includes(k));
       if (unknown.length > 0) this.unknownKeys(c, [...STEP_ACTIONS, ...STEP_COMMON], 'a step');
       else if (actions.length === 0) this.problem(c, 'this step does nothing', `give it one of: ${STEP_ACTIONS.filter((a) => !RING_STEPS.includes(a)).join(', ')}, ring_*`);
       else this.problem(c, `a step does one thing, found ${actions.join(' and ')}`, 'split it into several steps');
       return undefined;
     }
-    const action = actions[0]!;
     const base = { pos: c.pos(), path: c.path };
     const step = this.stepOf(c, action, base);
     const timing = this.timing(c);
@@ -519,6 +530,7 @@ class Compiler {
 
   /** `at`, `every` and `repeat`, which any step may carry. */
   private timing(c: Cursor): StepTiming | undefined {
+    if (!c.has('at') && !c.has('repeat') && !c.has('every')) return undefined;
     const out: { at?: Timed; every?: Timed; repeat?: Timed } = {};
     const timed = (key: string, value: number | undefined): Timed | undefined => (value === undefined ? undefined : { value, pos: c.get(key).pos(), path: c.get(key).path });
     if (c.has('at')) {
@@ -1231,8 +1243,9 @@ class Compiler {
     const expect = this.expectBlock(c.get('expect'));
     const save = this.saves(c.get('save'), op);
     if (as === undefined || args === undefined) return undefined;
-    const argText = [...args.entries()].map(([k, v]) => `${k}=${argWords(v)}`).join(' ');
-    const step: Step = { ...base, kind: 'hypercall', as, vcpu, op, args, label: `${String(c.get('as').scalar())} ${op.name} ${argText}`.trim() };
+    let label = `${String(c.get('as').scalar())} ${op.name}`;
+    for (const [k, v] of args) label += ` ${k}=${argWords(v)}`;
+    const step: Step = { pos: base.pos, path: base.path, kind: 'hypercall', as, vcpu, op, args, label };
     return withExtras(step, expect, save);
   }
 
@@ -1242,10 +1255,12 @@ class Compiler {
       this.problem(c, `expected the arguments of ${op.name} as a mapping, found ${c.describe()}`);
       return undefined;
     }
-    const names = Object.keys(op.args);
+    const { names, specs } = argListOf(op);
     this.unknownKeys(c, names, `the arguments of ${op.name}`);
     let ok = true;
-    for (const [name, spec] of Object.entries(op.args)) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const spec = specs[i];
       if (spec === undefined) continue;
       const a = c.get(name);
       if (!a.exists) {
@@ -1293,14 +1308,15 @@ class Compiler {
 
   /** An expected value; `key` tells how to read names (errnos for ret, domains for dom...). */
   private expectNode(c: Cursor, key: string | undefined): ExpectNode | undefined {
-    const at = { pos: c.pos(), path: c.path };
+    const pos = c.pos();
+    const path = c.path;
     if (c.isMap()) {
       const map = new Map<string, ExpectNode>();
-      for (const e of c.entries()) {
-        const n = this.expectNode(e.value, e.key);
-        if (n !== undefined) map.set(e.key, n);
+      for (const key of c.keyNames()) {
+        const n = this.expectNode(c.get(key), key);
+        if (n !== undefined) map.set(key, n);
       }
-      return { ...at, map };
+      return { pos, path, map };
     }
     if (c.isSeq()) {
       const list: ExpectNode[] = [];
@@ -1308,15 +1324,15 @@ class Compiler {
         const n = this.expectNode(i, key);
         if (n !== undefined) list.push(n);
       }
-      return { ...at, list };
+      return { pos, path, list };
     }
     const v = c.scalar();
-    if (v === null || typeof v === 'boolean') return { ...at, scalar: v };
-    if (typeof v === 'number') return { ...at, scalar: { ...at, value: v } };
+    if (v === null || typeof v === 'boolean') return { pos, path, scalar: v };
+    if (typeof v === 'number') return { pos, path, scalar: { pos, path, value: v } };
     if (typeof v === 'string') {
       if (v.startsWith('$')) {
         const r = this.ref(c, v);
-        return r === undefined ? undefined : { ...at, scalar: r };
+        return r === undefined ? undefined : { pos, path, scalar: r };
       }
       const names = key === undefined ? undefined : EXPECT_KEY_KINDS.get(key);
       if (names === 'errno') {
@@ -1326,20 +1342,20 @@ class Compiler {
           this.problem(c, `expected ret as 0, a number or an errno such as -EINVAL, found ${c.describe()}`, didYouMean(v.replace(/^-/, ''), Object.values(ERRNO_NAMES)));
           return undefined;
         }
-        return { ...at, scalar: { ...at, value: -n } };
+        return { pos, path, scalar: { pos, path, value: -n } };
       }
       if (names === 'gntst' && v.startsWith('GNTST_')) {
         if (gntstByName(v) === undefined) {
           this.problem(c, `unknown grant status "${v}"`, didYouMean(v, Object.values(GNTST_NAMES)));
           return undefined;
         }
-        return { ...at, scalar: v };
+        return { pos, path, scalar: v };
       }
       if (names === 'domid' || names === 'virq') {
         const n = this.num(c, names);
-        return n === undefined ? undefined : { ...at, scalar: n };
+        return n === undefined ? undefined : { pos, path, scalar: n };
       }
-      return { ...at, scalar: v };
+      return { pos, path, scalar: v };
     }
     this.problem(c, `cannot compare with ${c.describe()}`);
     return undefined;
@@ -1601,10 +1617,20 @@ function untilLabel(v: Cursor, kind: string): string {
 }
 
 function withExtras(step: Step, expect: ExpectNode | undefined, save: readonly SaveSpec[] | undefined): Step {
-  let s = step;
-  if (expect !== undefined) s = { ...s, expect };
-  if (save !== undefined) s = { ...s, save };
-  return s;
+  if (expect === undefined && save === undefined) return step;
+  // The step is new here: its extras are set on it rather than copied into another.
+  const s = step as { expect?: ExpectNode; save?: readonly SaveSpec[] };
+  if (expect !== undefined) s.expect = expect;
+  if (save !== undefined) s.save = save;
+  return step;
+}
+
+/** An op's argument names and their specs, in order, made once per op. */
+const argLists = new WeakMap<OpSpec, { names: string[]; specs: (ArgSpec | undefined)[] }>();
+function argListOf(op: OpSpec): { names: string[]; specs: (ArgSpec | undefined)[] } {
+  let l = argLists.get(op);
+  if (l === undefined) argLists.set(op, (l = { names: Object.keys(op.args), specs: Object.values(op.args) }));
+  return l;
 }
 
 /** An argument as it is written: its number, its $name, or {…} for a struct. */
