@@ -5,7 +5,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { consoleText, editorText, findChromium, goToLineEnd, poll, labUrl, openBrowser, openWithPicker, PLAN9_WAITS, position, startLab, terminalInk, waitForConsole, type Browser, type Lab } from './harness.js';
+import { consoleText, editorText, findChromium, goToLineEnd, poll, labUrl, openBrowser, openWithPicker, PLAN9_WAITS, position, setEditorText, startLab, terminalInk, waitForConsole, type Browser, type Lab } from './harness.js';
 
 const chromium = findChromium();
 const PLAN9 = readFileSync(join(import.meta.dirname, '../../scenarios/plan9-boot.yaml'), 'utf8');
@@ -71,7 +71,23 @@ describe.skipIf(chromium === undefined)('the lab in a browser: the session', { t
     await page.keyboard.press('Enter');
     await page.keyboard.type('bogus_key: 1');
     await page.locator('.monaco-editor .squiggly-warning, .monaco-editor .squiggly-error').first().waitFor({ timeout: 15_000 });
-    await page.keyboard.press('Control+Z');
+    // Completion from the schema: a top-level key the file does not have yet (on an empty first line).
+    await setEditorText(page, `\n${PLAN9}`);
+    await poll(() => page.locator('.monaco-editor .squiggly-warning, .monaco-editor .squiggly-error').count(), 15_000).toBe(0);
+    await page.keyboard.press('Control+Home');
+    // (The YAML worker may still be busy with the edits before: ask again until it answers.)
+    const suggest = page.locator('.monaco-editor .suggest-widget.visible');
+    await poll(async () => {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+Space');
+      await suggest.waitFor({ timeout: 5_000 }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 500));
+      return (await suggest.textContent().catch(() => '')) ?? '';
+    }, 30_000).toContain('seed');
+    await page.keyboard.press('Escape');
+    // Hover docs from the schema: what a key means.
+    await page.locator('.monaco-editor .view-line span', { hasText: /^domains$/ }).first().hover();
+    await poll(() => page.locator('.monaco-hover').allTextContents().then((t) => t.join(' ')), 15_000).toContain('the first is dom0');
   });
 
   it("edits a TypeScript scenario with the scenario API's typings: completion, type errors, and it runs", async () => {

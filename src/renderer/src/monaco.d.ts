@@ -2,3 +2,8 @@
 declare module 'monaco-editor/esm/vs/editor/editor.main.js' {
   export * from 'monaco-editor';
 }
+
+// The editor API without contributions (views/editor/monaco_core.ts picks those).
+declare module 'monaco-editor/esm/vs/editor/editor.api.js' {
+  export * from 'monaco-editor';
+}

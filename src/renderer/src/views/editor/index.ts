@@ -133,6 +133,8 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
       scrollBeyondLastLine: false,
       wordWrap: 'on',
       stickyScroll: { enabled: false },
+      // Completion comes from the schema (YAML) or the language service (TypeScript), not from the words around.
+      wordBasedSuggestions: 'off',
       wrappingIndent: 'indent',
       renderLineHighlight: 'line',
       tabSize: 2,

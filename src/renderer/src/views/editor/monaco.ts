@@ -5,9 +5,9 @@
  * hover docs), TypeScript with the scenario API's typings. Workers are
  * Vite-bundled modules (CSP: worker-src 'self').
  */
-// editor.main, not the bare core: it adds the createWebWorker({ moduleId, label, createData })
-// form monaco-yaml's worker manager uses, on top of MonacoEnvironment.getWorker.
-import * as monaco from 'monaco-editor/esm/vs/editor/editor.main.js';
+// The editor API with the contributions a scenario editor uses (monaco_core.ts), which also
+// gives createWebWorker the { moduleId, label, createData } form monaco-yaml's worker manager uses.
+import * as monaco from './monaco_core.js';
 import EditorWorker from 'monaco-editor/esm/vs/editor/editor.worker.js?worker';
 import TsWorker from 'monaco-editor/esm/vs/language/typescript/ts.worker.js?worker';
 import { configureMonacoYaml } from 'monaco-yaml';

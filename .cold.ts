@@ -1,0 +1,17 @@
+import { writeFileSync } from 'node:fs';
+import { startLab, openBrowser } from './test/e2e/harness.js';
+const lab = await startLab();
+const b = await openBrowser();
+const cdp = await b.page.context().newCDPSession(b.page);
+await cdp.send('Profiler.enable');
+await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+await cdp.send('Profiler.start');
+const t0 = Date.now();
+await b.page.goto(lab.server.url);
+await b.page.locator('html[data-ready="true"]').waitFor({ timeout: 60_000 });
+console.log('ready after', Date.now() - t0, 'ms');
+const m = await b.page.evaluate("JSON.stringify(performance.getEntriesByType('mark').map(m=>[m.name,Math.round(m.startTime)]))");
+console.log(m);
+const { profile } = await cdp.send('Profiler.stop');
+writeFileSync('/tmp/prof/cold.cpuprofile', JSON.stringify(profile));
+await b.close(); await lab.close();
