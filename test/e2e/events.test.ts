@@ -209,6 +209,8 @@ describe.skipIf(chromium === undefined)('the lab in a browser: the event list', 
     await page.keyboard.press('Enter');
     const handler = records.find((r) => r.kind === 'handler')!;
     await poll(() => countText(page)).toBe(`${grouped(coreCount(records, 'kind==handler'))} of ${grouped(all)} records`);
+    // Home in the list (Enter hands it the focus, but a loaded machine may not have yet).
+    await page.getByTestId('event-rows').focus();
     await page.keyboard.press('Home');
     await poll(() => detailSeq(page)).toBe(`record ${grouped(handler.seq)}`);
     const cause = page.getByTestId('event-cause');
