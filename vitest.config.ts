@@ -17,8 +17,10 @@ export default defineConfig({
       {
         // The browser tests run after the others, one file at a time: Chromium, the web server and
         // the simulation would otherwise compete with the CLI tests' processes for the same cores.
+        // A failed browser test runs once more, as Playwright's own runner does on CI: a loaded
+        // 2-core machine can starve a page for a moment; a real failure fails twice.
         extends: true,
-        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], environment: 'node', fileParallelism: false, sequence: { groupOrder: 1 } },
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], environment: 'node', fileParallelism: false, sequence: { groupOrder: 1 }, retry: 1 },
       },
     ],
   },
