@@ -16,6 +16,8 @@ const ROOT = join(import.meta.dirname, '../..');
 
 
 const state = (page: Page): Promise<State> => page.evaluate<State>('window.__xenlabTimeline.state()');
+/** Draws a frame now, so what is read next (state, arrows, pixels) is of the view as it stands, not of the last animation frame. */
+const drawn = (page: Page): Promise<number> => page.evaluate<number>('window.__xenlabTimeline.drawNow()');
 const flows = (page: Page): Promise<Flow[]> => page.evaluate<Flow[]>('window.__xenlabTimeline.flows()');
 const find = (page: Page, kind: string, from = 0, pred?: 'send' | 'caused'): Promise<number> =>
   page.evaluate<number>(`window.__xenlabTimeline.find(${JSON.stringify(kind)}, ${from}${pred === undefined ? '' : `, ${JSON.stringify(pred)}`})`);
@@ -96,6 +98,7 @@ describe.skipIf(chromium === undefined)('the timeline in a browser', { timeout: 
     await poll(() => page.getByTestId('run-state').textContent()).not.toBe('Running');
     await poll(async () => (await state(page)).records, 15_000).toBeGreaterThan(50);
     await page.getByTestId('timeline-fit').click();
+    await drawn(page);
     let s = await state(page);
     // Xen's lane, then each domain (named from the topology) with its vCPUs: guest has two.
     expect(s.lanes.map((l) => l.label)).toEqual(['Xen', 'dom0 (0)', 'vCPU 0', 'guest (1)', 'vCPU 0', 'vCPU 1', 'other (2)', 'vCPU 0', 'full (3)', 'vCPU 0']);
@@ -128,6 +131,7 @@ describe.skipIf(chromium === undefined)('the timeline in a browser', { timeout: 
     // Zoom in around the send so the arrow has room.
     await page.evaluate(`window.__xenlabTimeline.selectFromElsewhere(${send})`);
     await poll(async () => (await state(page)).selected).toBe(send);
+    await drawn(page);
     const fs = await flows(page);
     const arrow = fs.find((f) => f.cause === send && f.effect === handler) ?? fs.find((f) => f.cause === send);
     expect(arrow, `an arrow from the send #${send} (flows drawn: ${JSON.stringify(fs.slice(0, 5))})`).toBeDefined();
