@@ -148,8 +148,10 @@ export class DomainTerminal {
     if (this.webgl !== undefined || DomainTerminal.webglBroken || !this.opened) return;
     try {
       const probe = document.createElement('canvas').getContext('webgl2');
-      if (probe === null) {
+      if (probe === null || softwareRenderer(probe)) {
+        // No WebGL, or WebGL drawn by the CPU (SwiftShader, llvmpipe): xterm's DOM renderer is cheaper then.
         DomainTerminal.webglBroken = true;
+        probe?.getExtension('WEBGL_lose_context')?.loseContext();
         return;
       }
       probe.getExtension('WEBGL_lose_context')?.loseContext();
@@ -172,4 +174,11 @@ export class DomainTerminal {
       // already gone with its context
     }
   }
+}
+
+/** Whether a WebGL context is rasterized in software (no GPU, or a blocklisted one). */
+function softwareRenderer(gl: WebGL2RenderingContext): boolean {
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  const name = info === null ? '' : String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL));
+  return /swiftshader|llvmpipe|software/i.test(name);
 }
