@@ -110,6 +110,9 @@ export function resolvePlain(s: string): unknown {
   return s;
 }
 
+/** Mappings up to this many keys are checked for repeats by a scan. */
+const SCAN_KEYS = 16;
+
 /** Turns the flat event stream into nodes; one document only; keys unique within a mapping. */
 class TreeBuilder {
   private i = 0;
@@ -156,19 +159,19 @@ class TreeBuilder {
       case EVENT_ID.MAPPING: {
         const map: YMap = { kind: 'map', start: e.anchorStart >= 0 ? Math.min(e.anchorStart, e.start) : e.start, pairs: [] };
         const pairs = map.pairs;
+        // Most mappings are small: a scan finds a repeated key without a set per mapping; a large
+        // one gets a set, so a huge mapping is not checked in quadratic time.
+        let seen: Set<string> | undefined;
         while (this.events[this.i]!.type !== EVENT_ID.POP) {
           const key: YNode = this.node() ?? { kind: 'scalar', start: -1, value: null, quoted: false };
           const value = this.node();
           const k = keyText(key);
-          // Mappings are small: a scan finds a repeated key without a set per mapping.
           if (key.kind === 'scalar') {
-            for (let j = 0; j < pairs.length; j++) {
-              const p = pairs[j]!;
-              if (p.keyText === k && p.key.kind === 'scalar') {
-                this.problem(key.start, `map keys must be unique: "${k}" appears twice in this mapping`);
-                break;
-              }
+            if (seen === undefined && pairs.length >= SCAN_KEYS) seen = new Set(pairs.filter((p) => p.key.kind === 'scalar').map((p) => p.keyText));
+            if (seen !== undefined ? seen.has(k) : pairs.some((p) => p.keyText === k && p.key.kind === 'scalar')) {
+              this.problem(key.start, `map keys must be unique: "${k}" appears twice in this mapping`);
             }
+            seen?.add(k);
           }
           pairs.push({ key, keyText: k, value });
         }

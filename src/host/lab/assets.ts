@@ -15,6 +15,7 @@ export const SCENARIO_TYPINGS = 'types/xenlab-scenario.d.ts';
 export const EXERCISE_PACK = 'scenarios/exercises';
 /** The scenario JSON Schema as shipped (a test keeps it equal to what the checker's grammar gives). */
 export const SCENARIO_SCHEMA = 'schema/scenario.schema.json';
+export const SOLUTION_SCHEMA = 'schema/solution.schema.json';
 
 let root: string | undefined;
 
@@ -52,8 +53,6 @@ export function scenarioTypings(): string {
   return asset(SCENARIO_TYPINGS);
 }
 
-export const SOLUTION_SCHEMA = 'schema/solution.schema.json';
-
 let schema: unknown;
 let solution: unknown;
 
@@ -62,7 +61,6 @@ export function solutionSchema(): unknown {
   solution ??= JSON.parse(asset(SOLUTION_SCHEMA)) as unknown;
   return solution;
 }
-
 
 /** The scenario JSON Schema, read from the shipped file (making it from the grammar takes a few hundred ms). */
 export function scenarioSchema(): unknown {

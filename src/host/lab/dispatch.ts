@@ -8,12 +8,13 @@ import { realpathSync } from 'node:fs';
 import { isAbsolute, sep } from 'node:path';
 import { SCHEMA_ID } from '../../scenario/schema.js';
 import { CONTRACT_VERSION, HostError, type HostMode, type Params, type RequestName, type Result } from '../../contract/api.js';
-import { formatProblem, ScenarioInputError } from '../../scenario/errors.js';
+import { ScenarioInputError } from '../../scenario/errors.js';
 import { listExercises, openExercise } from '../exercises.js';
 import { FileError } from '../files.js';
 import { defaultScenario, exercisePack, scenarioSchema, scenarioTypings, solutionSchema } from './assets.js';
 import type { Drafts } from './drafts.js';
 import type { FileService } from './file_service.js';
+import { fileHostError, problemsHostError } from './host_errors.js';
 import { int, NONE, num, obj, oneOf, optional, str, union, type Check } from './params.js';
 import type { WorkerClient } from './worker_client.js';
 
@@ -213,8 +214,8 @@ function exerciseFile(path: string, cx: DispatchContext): string {
 
 /** An exercise that does not load, or a file that is no exercise, as the UI is told it. */
 function inputError(e: unknown): unknown {
-  if (e instanceof ScenarioInputError) return new HostError('input', e.problems.map(formatProblem).join('\n'));
-  if (e instanceof FileError) return new HostError(/no such file/.test(e.message) ? 'not-found' : 'io', e.message);
+  if (e instanceof ScenarioInputError) return problemsHostError(e);
+  if (e instanceof FileError) return fileHostError(e);
   return e;
 }
 

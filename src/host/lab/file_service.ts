@@ -18,6 +18,7 @@ import type { DirEntry, DirListing, FileText, RecentFile, SaveResult } from '../
 import { ScenarioInputError } from '../../scenario/errors.js';
 import { looksLikeRecording } from '../../scenario/recording.js';
 import { AtomicFile, FileError, MAX_SCENARIO_BYTES, readRecordingText, readScenarioText, reason } from '../files.js';
+import { fileHostError } from './host_errors.js';
 
 export interface Root {
   name: string;
@@ -53,7 +54,7 @@ function isSymlink(path: string): boolean {
 function hostErrorOf(e: unknown): HostError {
   if (e instanceof HostError) return e;
   if (e instanceof ScenarioInputError) return new HostError('input', e.problems[0]?.message ?? e.message);
-  if (e instanceof FileError) return new HostError(/no such file/.test(e.message) ? 'not-found' : 'io', e.message);
+  if (e instanceof FileError) return fileHostError(e);
   return new HostError('io', reason(e));
 }
 

@@ -7,11 +7,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { HostError } from '../../contract/api.js';
-import { formatProblem, ScenarioInputError } from '../../scenario/errors.js';
+import { ScenarioInputError } from '../../scenario/errors.js';
 import type { OpenResult } from '../../contract/session.js';
 import { checkExercise } from '../exercises.js';
 import { FileError } from '../files.js';
 import { compileScenario, setSandboxTimeLimit } from './compile.js';
+import { problemsHostError } from './host_errors.js';
 import { LabSession, type SessionSink } from './session.js';
 import type { FromWorker, ToWorker, WorkerOps } from './worker_protocol.js';
 
@@ -91,7 +92,7 @@ const handlers: Handlers = {
       // Under the host's stall limit, so a slow solution is an ERROR report rather than a stopped worker.
       return await checkExercise(p.path, p.solution, { wallMs: CHECK_WALL_MS });
     } catch (e) {
-      if (e instanceof ScenarioInputError) throw new HostError('input', e.problems.map(formatProblem).join('\n'));
+      if (e instanceof ScenarioInputError) throw problemsHostError(e);
       throw e;
     }
   },
