@@ -96,6 +96,10 @@ export class WorkerClient {
     if (this.worker !== undefined) return this.worker;
     const w = new Worker(this.opts.file ?? labWorkerFile(), {
       workerData: { sandboxTimeMs: this.opts.sandboxTimeMs },
+      // The worker is a self-contained bundle: it needs none of this process's flags, and a
+      // loader inherited from them (a TypeScript runner's --import) would load every module
+      // of it through that loader's thread, slowing the first scenario by hundreds of ms.
+      execArgv: [],
       resourceLimits: { maxOldGenerationSizeMb: this.opts.maxHeapMb ?? DEFAULT_MAX_HEAP_MB },
       stdout: false,
       stderr: false,
