@@ -13,7 +13,8 @@
  *
  * `--json` prints the rows as JSON; `--only=cold|stream|flood` runs one part; `--seconds=N`
  * measures N seconds a phase (default 8); `--profile` adds the page's hottest functions per
- * phase (Chrome's sampling profiler over CDP). Figures depend on the machine and its load:
+ * phase (Chrome's sampling profiler over CDP); `--long-tasks` traces each phase instead and
+ * lists what ran inside every task over 50 ms. Figures depend on the machine and its load:
  * the load average is printed with them.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -30,6 +31,7 @@ const RENDERER = join(ROOT, 'out/renderer');
 const argv = process.argv.slice(2);
 const JSON_OUT = argv.includes('--json');
 const PROFILE = argv.includes('--profile');
+const LONG_TASKS = argv.includes('--long-tasks');
 const ONLY = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const SECONDS = Number(argv.find((a) => a.startsWith('--seconds='))?.slice('--seconds='.length) ?? 8);
 const rows: Row[] = [];
@@ -218,6 +220,7 @@ function frameRows(label: string, f: Frames, extra: string): void {
 // ---- profiling
 
 async function profiled<T>(page: Page, label: string, work: () => Promise<T>): Promise<T> {
+  if (LONG_TASKS) return traced(page, label, work);
   if (!PROFILE) return work();
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Profiler.enable');
@@ -239,6 +242,53 @@ async function profiled<T>(page: Page, label: string, work: () => Promise<T>): P
     .map(([k, v]) => `  ${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`)
     .join('\n')}`);
   await cdp.detach();
+  return r;
+}
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  ts: number;
+  dur?: number;
+  pid: number;
+  tid: number;
+  args?: { data?: { url?: string; functionName?: string; lineNumber?: number } };
+}
+
+/**
+ * --long-tasks: a Chrome trace of the phase (devtools.timeline), and for each task on the
+ * page's main thread over 50 ms what took the time inside it — script by function, GC,
+ * style, layout, paint — so a long frame can be traced to its cause.
+ */
+async function traced<T>(page: Page, label: string, work: () => Promise<T>): Promise<T> {
+  const cdp = await page.context().newCDPSession(page);
+  const events: TraceEvent[] = [];
+  cdp.on('Tracing.dataCollected', (e) => void events.push(...(e.value as unknown as TraceEvent[])));
+  const done = new Promise<void>((r) => cdp.once('Tracing.tracingComplete', () => r()));
+  await cdp.send('Tracing.start', { transferMode: 'ReportEvents', traceConfig: { includedCategories: ['devtools.timeline', 'v8', 'v8.execute', 'disabled-by-default-devtools.timeline'] } });
+  const r = await work();
+  await cdp.send('Tracing.end');
+  await done;
+  await cdp.detach();
+  // The page's main thread: the one that ran its animation frames.
+  const busy = new Map<string, number>();
+  for (const e of events) if (e.name === 'FireAnimationFrame') busy.set(`${e.pid}:${e.tid}`, (busy.get(`${e.pid}:${e.tid}`) ?? 0) + 1);
+  const main = [...busy].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const onMain = events.filter((e) => `${e.pid}:${e.tid}` === main && e.ph === 'X' && e.dur !== undefined).sort((a, b) => a.ts - b.ts);
+  const t0 = onMain[0]?.ts ?? 0;
+  const lines: string[] = [];
+  for (const task of onMain.filter((e) => e.name === 'RunTask' && e.dur! > 50_000)) {
+    const inside = onMain.filter((e) => e !== task && e.ts >= task.ts && e.ts + e.dur! <= task.ts + task.dur! && e.name !== 'RunTask');
+    const parts = new Map<string, number>();
+    for (const e of inside) {
+      const d = e.args?.data;
+      const what = e.name === 'FunctionCall' ? `FunctionCall ${d?.functionName || '(anonymous)'} ${String(d?.url ?? '').split('/').pop()}:${d?.lineNumber ?? ''}` : e.name;
+      if (e.dur! >= 5_000) parts.set(what, Math.max(parts.get(what) ?? 0, e.dur! / 1000));
+    }
+    const top = [...parts].sort((a, b) => b[1] - a[1]).slice(0, 8);
+    lines.push(`  at ${((task.ts - t0) / 1e6).toFixed(2)} s, ${(task.dur! / 1000).toFixed(0)} ms: ${top.map(([k, v]) => `${k} ${v.toFixed(0)}`).join('; ')}`);
+  }
+  notes.push(`long tasks, ${label} (${lines.length}; the largest events inside each, ms):\n${lines.join('\n') || '  none'}`);
   return r;
 }
 

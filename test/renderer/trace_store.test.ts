@@ -31,4 +31,19 @@ describe('the UI trace store', () => {
     expect(s.apply(batch(20, 5))).toBe(false);
     expect(s.count).toBe(10);
   });
+
+  it('grows its columns in place, keeping every record (no copy of what is held: a frame-long stall at a million)', () => {
+    const s = new TraceStore();
+    s.apply(batch(0, 3000));
+    const buffers = Object.values(s.cols).map((c: ArrayLike<number> & { buffer: ArrayBufferLike }) => c.buffer);
+    for (let first = 3000; first < 40_000; first += 3000) expect(s.apply(batch(first, 3000))).toBe(true);
+    expect(s.count).toBe(42_000);
+    expect(s.cols.t.length).toBeGreaterThanOrEqual(42_000);
+    Object.values(s.cols).forEach((c: { buffer: ArrayBufferLike }, i) => expect(c.buffer).toBe(buffers[i]));
+    for (const seq of [0, 2999, 3000, 4095, 4096, 8191, 8192, 41_999]) {
+      expect(s.cols.t[seq]).toBe(seq * 10);
+      expect(s.cols.port[seq]).toBe(seq);
+      expect(s.cols.kind[seq]).toBe(seq % 13);
+    }
+  });
 });
