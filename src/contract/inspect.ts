@@ -42,6 +42,12 @@ export interface BitGrid {
   /** The byte offset of the array in its page. */
   offset: number;
   page: string;
+  /**
+   * Set when the bits are gathered from words rather than read from a bitmap (FIFO's P, M and
+   * L): bit i is bit `bit` of the `size`-byte little-endian word i, `perPage` words to a page,
+   * word i in page `pages[i / perPage]` (offset and page above are then those of word 0).
+   */
+  words?: { size: number; bit: number; perPage: number; pages: string[] };
 }
 
 export interface VcpuFlags {

@@ -275,6 +275,24 @@ describe('FIFO pages', () => {
     expect(arr.mfn).toBe(d.memory.mfn(arr.gfn!));
   });
 
+  it("places each FIFO grid's bit in its port's event word, on the page that holds the word", () => {
+    const { hv } = runExample('fifo-priorities', 27);
+    const v = inspectDomain(hv, 1, 0, { eventWordFields: 2 });
+    const names = v.pages.map((p) => p.name);
+    for (const [grid, bit] of [['FIFO PENDING', 31], ['FIFO MASKED', 30], ['FIFO LINKED', 29]] as const) {
+      const g = v.bits.find((b) => b.name.startsWith(grid))!;
+      expect(g.words).toEqual({ size: 4, bit, perPage: 1024, pages: names.filter((n) => n.startsWith('FIFO event array page')) });
+      // The page named is one the view has (its name carries the note on words left out).
+      for (const pg of g.words!.pages) expect(names).toContain(pg);
+      const bytes = fromBase64(page(v.pages, g.words!.pages[0]!).bytes);
+      const set = setBits(g.bits);
+      for (let port = 0; port < 16; port++) {
+        const word = new DataView(bytes.buffer, bytes.byteOffset).getUint32(port * g.words!.size, true);
+        expect(set.includes(port), `${grid} of port ${port}`).toBe(((word >>> bit) & 1) === 1);
+      }
+    }
+  });
+
   it('bounds the event words it annotates, and says how many it left out', () => {
     const { hv } = runExample('fifo-priorities', 27);
     const pages = inspectDomain(hv, 1, 0, { eventWordFields: 2 }).pages;

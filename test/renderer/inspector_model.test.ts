@@ -55,7 +55,11 @@ describe('bit lists', () => {
     expect(gridKind('FIFO MASKED (bit 30 of each event word)')).toBe('port');
     expect(gridKind('evtchn_pending_sel (vCPU 1)')).toBe('selector');
     expect(gridKind('FIFO ready (vCPU 0)')).toBe('ready');
-    expect(bitLocation({ name: 'evtchn_pending', length: 4096, bits: '', offset: 2048, page: 'shared_info' }, 77)).toEqual({ byte: 2057, bit: 5 });
+    expect(bitLocation({ name: 'evtchn_pending', length: 4096, bits: '', offset: 2048, page: 'shared_info' }, 77)).toEqual({ page: 'shared_info', byte: 2057, bit: 5 });
+    // FIFO: bit 31 (P) of port 1030's event word, word 6 of the second array page, is bit 7 of its byte 3.
+    const fifo = { name: 'FIFO PENDING', length: 2048, bits: '', offset: 0, page: 'a0', words: { size: 4, bit: 31, perPage: 1024, pages: ['a0', 'a1'] } };
+    expect(bitLocation(fifo, 1030)).toEqual({ page: 'a1', byte: 27, bit: 7 });
+    expect(bitLocation({ ...fifo, words: { ...fifo.words, bit: 29 } }, 3)).toEqual({ page: 'a0', byte: 15, bit: 5 });
   });
 
   it('finds the bits that flipped and the bytes that changed, and nothing without a previous refresh', () => {

@@ -5,7 +5,7 @@
  * READY word. Bit i of a grid is byte i >> 3, bit i & 7.
  */
 import type { BitGrid } from '../../contract/inspect.js';
-import { EVTCHN_FIFO_EVENT_WORDS_PER_PAGE, EVTCHN_FIFO_MAX_QUEUES, FIFO_L, FIFO_M, FIFO_P } from '../../core/abi/evtchn.js';
+import { EVTCHN_FIFO_EVENT_WORDS_PER_PAGE, EVTCHN_FIFO_LINKED, EVTCHN_FIFO_MASKED, EVTCHN_FIFO_MAX_QUEUES, EVTCHN_FIFO_PENDING, FIFO_L, FIFO_M, FIFO_P } from '../../core/abi/evtchn.js';
 import { FIFO_CB_READY } from '../../core/abi/layout.js';
 import type { Domain } from '../../core/hv/domain.js';
 import { base64 } from './format.js';
@@ -32,8 +32,11 @@ export function grids2l(d: Domain): BitGrid[] {
   return out;
 }
 
-/** The FIFO grids: P, M and L of every event word the array holds, and READY per vCPU with a control block. */
-export function gridsFifo(d: Domain): BitGrid[] {
+/**
+ * The FIFO grids: P, M and L of every event word the array holds (`arrayPages`: the names of
+ * the event-array page views, page k first), and READY per vCPU with a control block.
+ */
+export function gridsFifo(d: Domain, arrayPages: string[]): BitGrid[] {
   const array = d.fifoArray ?? [];
   const n = array.length * EVTCHN_FIFO_EVENT_WORDS_PER_PAGE;
   const pending = new Uint8Array(n >> 3);
@@ -53,10 +56,12 @@ export function gridsFifo(d: Domain): BitGrid[] {
       if ((w & FIFO_L) !== 0) linked[byte] = linked[byte]! | bit;
     }
   }
+  const inWords = (bit: number): BitGrid['words'] => ({ size: 4, bit, perPage: EVTCHN_FIFO_EVENT_WORDS_PER_PAGE, pages: arrayPages });
+  const page = arrayPages[0] ?? 'event array';
   const out: BitGrid[] = [
-    { name: 'FIFO PENDING (bit 31 of each event word)', length: n, bits: base64(pending), offset: 0, page: 'event array' },
-    { name: 'FIFO MASKED (bit 30 of each event word)', length: n, bits: base64(masked), offset: 0, page: 'event array' },
-    { name: 'FIFO LINKED (bit 29 of each event word)', length: n, bits: base64(linked), offset: 0, page: 'event array' },
+    { name: 'FIFO PENDING (bit 31 of each event word)', length: n, bits: base64(pending), offset: 0, page, words: inWords(EVTCHN_FIFO_PENDING) },
+    { name: 'FIFO MASKED (bit 30 of each event word)', length: n, bits: base64(masked), offset: 0, page, words: inWords(EVTCHN_FIFO_MASKED) },
+    { name: 'FIFO LINKED (bit 29 of each event word)', length: n, bits: base64(linked), offset: 0, page, words: inWords(EVTCHN_FIFO_LINKED) },
   ];
   for (const v of d.vcpus) {
     const fv = v.fifo;

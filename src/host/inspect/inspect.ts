@@ -70,9 +70,12 @@ export function inspectDomain(hv: Hypervisor, domid: number, position: number, o
     pages.push(controlIfPage(hv, d));
     rings.push(...controlRings(hv, d));
   } else modernRingPages(d, pages, rings);
+  const arrayPages: string[] = [];
   if (fifo) {
     const frames: FifoFrames | undefined = opts.trace === undefined ? undefined : fifoFrames(d, opts.trace);
-    pages.push(...controlBlockPages(d, frames), ...eventArrayPages(d, frames, opts.eventWordFields));
+    const array = eventArrayPages(d, frames, opts.eventWordFields);
+    arrayPages.push(...array.map((p) => p.name));
+    pages.push(...controlBlockPages(d, frames), ...array);
   }
   for (const r of findSrings(hv, d)) {
     pages.push(sringPage(r));
@@ -87,7 +90,7 @@ export function inspectDomain(hv: Hypervisor, domid: number, position: number, o
     layout: d.layout.name,
     abi: fifo ? 'fifo' : '2l',
     pages,
-    bits: fifo ? gridsFifo(d) : grids2l(d),
+    bits: fifo ? gridsFifo(d, arrayPages) : grids2l(d),
     vcpus: vcpuFlags(d),
     rings,
     grants: d.xen === '2.0' ? [] : grantEntries(d),

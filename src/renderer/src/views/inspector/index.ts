@@ -285,10 +285,8 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
     } else if (g.kind === 'selector') lines.push({ text: `selector bit ${bit}`, kind: 'title' }, { text: `word ${bit} of evtchn_pending: ports ${bit * d.wordBits}–${(bit + 1) * d.wordBits - 1}` });
     else lines.push({ text: `priority ${bit}`, kind: 'title' }, { text: `the READY bit of vCPU ${g.vcpu ?? 0}'s priority-${bit} queue` });
     lines.push({ text: `${g.view.name}: ${set ? '1 (set)' : '0 (clear)'}${flipped ? ' · flipped since the last refresh' : ''}`, kind: 'mono' });
-    if (d.pages.some((p) => p.view.name === g.view.page)) {
-      const loc = bitLocation(g.view, bit);
-      lines.push({ text: `${g.view.page} byte 0x${loc.byte.toString(16)} (${loc.byte}), bit ${loc.bit}`, kind: 'dim' });
-    }
+    const loc = bitLocation(g.view, bit);
+    if (d.pages.some((p) => p.view.name === loc.page)) lines.push({ text: `${loc.page} byte 0x${loc.byte.toString(16)} (${loc.byte}), bit ${loc.bit}`, kind: 'dim' });
     lines.push({ text: g.kind === 'port' ? 'click: select the port · double-click: its byte in the hex view' : 'double-click: its byte in the hex view', kind: 'dim' });
     tip.show(lines, e.clientX, e.clientY);
   };
@@ -300,14 +298,15 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
 
   const revealBit = (g: DecodedGrid, bit: number): void => {
     const d = cur;
-    if (d === undefined || !d.pages.some((p) => p.view.name === g.view.page)) return;
+    const loc = bitLocation(g.view, bit);
+    if (d === undefined || !d.pages.some((p) => p.view.name === loc.page)) return;
     if (g.kind === 'port') selectPort(bit);
-    saved.page = g.view.page;
+    saved.page = loc.page;
     const pages = sections.get('pages')!;
     if (pages.content.hidden) pages.el.querySelector<HTMLButtonElement>('.xi-sec-head')!.click();
     drawPages(d);
     hex.flush();
-    hex.reveal(bitLocation(g.view, bit).byte);
+    hex.reveal(loc.byte);
     pages.el.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   };
 
@@ -417,7 +416,16 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
     const want = saved.page ?? hex.pageName;
     const page = d.pages.find((p) => p.view.name === want) ?? d.pages[0]!;
     const marks = new Set<number>();
-    if (selectedPort !== undefined) for (const g of d.grids) if (g.kind === 'port' && g.view.page === page.view.name && selectedPort < g.view.length) marks.add(bitLocation(g.view, selectedPort).byte);
+    if (selectedPort !== undefined)
+      for (const g of d.grids) {
+        if (g.kind !== 'port' || selectedPort >= g.view.length) continue;
+        const loc = bitLocation(g.view, selectedPort);
+        if (loc.page !== page.view.name) continue;
+        // A FIFO port's whole event word, not only the byte its P, M or L bit is in.
+        const w = g.view.words;
+        if (w === undefined) marks.add(loc.byte);
+        else for (let b = loc.byte - (w.bit >> 3); b < loc.byte - (w.bit >> 3) + w.size; b++) marks.add(b);
+      }
     hex.set(d.pages, page, changes.bytes.get(page.view.name) ?? null, changes.fields, marks);
   };
 

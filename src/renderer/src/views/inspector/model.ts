@@ -291,9 +291,16 @@ export function highestSet(bits: Uint8Array, length: number): number {
   return -1;
 }
 
-/** Where bit i of a grid lies in its page: byte offset + (i >> 3), bit i & 7 (docs/inspector.md). */
-export function bitLocation(grid: BitGrid, i: number): { byte: number; bit: number } {
-  return { byte: grid.offset + (i >> 3), bit: i & 7 };
+/**
+ * Where bit i of a grid lies: its page, byte and bit (docs/inspector.md). A bitmap's is byte
+ * offset + (i >> 3), bit i & 7; a FIFO grid's is in port i's event word (bit 31 of word i is
+ * bit 7 of its byte 3, the word being little-endian).
+ */
+export function bitLocation(grid: BitGrid, i: number): { page: string; byte: number; bit: number } {
+  const w = grid.words;
+  if (w === undefined) return { page: grid.page, byte: grid.offset + (i >> 3), bit: i & 7 };
+  const k = Math.floor(i / w.perPage);
+  return { page: w.pages[k] ?? grid.page, byte: (i % w.perPage) * w.size + (w.bit >> 3), bit: w.bit & 7 };
 }
 
 // ---- rings ----
