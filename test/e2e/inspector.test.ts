@@ -71,7 +71,7 @@ describe.skipIf(chromium === undefined)('the lab in a browser: the shared-memory
   let b: Browser | undefined;
   beforeAll(async () => {
     lab = await startLab();
-    for (const f of ['masking.yaml', 'plan9-boot.yaml']) writeFileSync(join(lab.work, f), readFileSync(join(SCENARIOS, f), 'utf8'));
+    for (const f of ['masking.yaml', 'plan9-boot.yaml', 'fifo-priorities.yaml']) writeFileSync(join(lab.work, f), readFileSync(join(SCENARIOS, f), 'utf8'));
   });
   afterAll(async () => lab?.close());
   afterEach(async () => {
@@ -178,6 +178,30 @@ describe.skipIf(chromium === undefined)('the lab in a browser: the shared-memory
     const field = await page.evaluate<string>('navigator.clipboard.readText()');
     expect(field.split('\n').slice(0, 2)).toEqual(['shared_info: evtchn_mask = ports 1 set', '0a00  02 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|']);
     expect(field.trimEnd().split('\n')).toHaveLength(1 + 32);
+  });
+
+  it("finds a FIFO port's P bit in its event word: the array page shown, the whole word marked", async () => {
+    const { page } = await start('light');
+    await openWithPicker(page, 'fifo-priorities.yaml');
+    await openInspector(page);
+    const pending = 'FIFO PENDING (bit 31 of each event word)';
+    // Step until the guest's three sends are queued (its upcalls masked): P set for ports 1–3.
+    for (let i = 0; i < 40 && (await grid(page, pending).locator('.xi-grid-sum').textContent()) !== '3 set: 1–3'; i++) await stepTo(page, (await position(page)) + 1);
+    expect(await grid(page, pending).locator('.xi-grid-sum').textContent()).toBe('3 set: 1–3');
+    const canvas = grid(page, pending).locator('canvas');
+    const g = await canvas.evaluate((el) => ({ ...(el as unknown as { dataset: Record<string, string> }).dataset }));
+    const cell = Number(g.cell);
+    await canvas.dblclick({ position: { x: Number(g.axis) + 2 * cell + cell / 2, y: Number(g.header) + cell / 2 } });
+    // Port 2's event word is bytes 8–11 of array page 0; P (bit 31) and L (bit 29) make byte 11 0xa0.
+    await poll(() => page.getByTestId('inspector-page').evaluate((el) => (el as unknown as { selectedOptions: { text: string }[] }).selectedOptions[0]?.text ?? '')).toMatch(/^FIFO event array page 0/);
+    await poll(() => page.locator('.xi-hb.xi-mark').evaluateAll((els) => els.map((e) => Number((e as unknown as { dataset: { o: string } }).dataset.o)))).toEqual([8, 9, 10, 11]);
+    expect(await hexByte(page, 11).textContent()).toBe('a0');
+    // The tooltip reads the bit as it is now (set), and says where it lives.
+    await canvas.hover({ position: { x: Number(g.axis) + 2 * cell + cell / 2 + 1, y: Number(g.header) + cell / 2 } });
+    await poll(() => page.locator('.xi-tip').innerText()).toContain(`${pending}: 1 (set)`);
+    expect(await page.locator('.xi-tip').innerText()).toContain('FIFO event array page 0 (ports 0–1023) byte 0xb (11), bit 7');
+    await page.mouse.move(5, 5);
+    await b!.shot('inspector-fifo-word-light', '.xl-area-side');
   });
 
   it('refreshes a few times a second while the session runs, and not at all while hidden', async () => {

@@ -310,19 +310,24 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
     pages.el.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   };
 
-  const makeGrid = (g: DecodedGrid): BitGridCanvas =>
-    new BitGridCanvas(g.view.name, gridTone(g), {
-      hover: (bit, e) => gridTip(g, bit, e),
+  /** A grid's canvas, made once per name: its handlers read the grid as the latest refresh decoded it. */
+  const makeGrid = (first: DecodedGrid): BitGridCanvas => {
+    const name = first.view.name;
+    const now = (): DecodedGrid => cur?.grids.find((x) => x.view.name === name) ?? first;
+    return new BitGridCanvas(name, gridTone(first), {
+      hover: (bit, e) => gridTip(now(), bit, e),
       pick: (bit) => {
-        if (g.kind === 'port') selectPort(bit);
+        if (now().kind === 'port') selectPort(bit);
       },
-      reveal: (bit) => revealBit(g, bit),
+      reveal: (bit) => revealBit(now(), bit),
       move: (from, delta) => {
+        const g = now();
         if (g.kind !== 'port') return;
         const to = from + delta;
         if (to >= 0 && to < g.view.length) selectPort(to);
       },
     });
+  };
 
   const portRows = (d: Decoded, cols: number): number => {
     const ports = d.grids.filter((g) => g.kind === 'port');
@@ -366,7 +371,9 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
       const wrap = c.el.closest<HTMLElement>('.xi-grid')!;
       if (bitsBox.children[i] !== wrap) bitsBox.insertBefore(wrap, bitsBox.children[i] ?? null);
       const inPage = d.pages.some((p) => p.view.name === g.view.page);
-      wrap.querySelector('.xi-grid-where')!.textContent = inPage ? `${g.view.page} +0x${g.view.offset.toString(16)}` : g.view.page;
+      const w = g.view.words;
+      wrap.querySelector('.xi-grid-where')!.textContent =
+        w !== undefined ? `one bit of each ${w.size}-byte event word, ${w.pages.length === 1 ? 'in event array page 0' : `in event array pages 0–${w.pages.length - 1}`}` : inPage ? `${g.view.page} +0x${g.view.offset.toString(16)}` : g.view.page;
       const sum = bitSummary(g.bits, g.view.length);
       wrap.querySelector('.xi-grid-sum')!.textContent = sum;
       c.el.setAttribute('aria-label', `${g.view.name}: ${sum}`);
