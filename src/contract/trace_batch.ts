@@ -32,9 +32,18 @@ export function traceBatchBytes(count: number): number {
   return count * TRACE_BATCH_RECORD_BYTES;
 }
 
+/** Typed arrays read and write in the machine's byte order; the batch is little-endian. */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
 /** Packs `count` records' columns (each array at least `count` long) into bytes. */
 export function packTraceColumns(c: TraceColumns, count: number): Uint8Array {
   const out = new Uint8Array(traceBatchBytes(count));
+  if (LITTLE_ENDIAN) {
+    // The machine's order is the batch's: each column is one copy.
+    const cols = traceColumnViews(out, count);
+    for (const k of TRACE_BATCH_COLUMNS) cols[k].set(c[k].subarray(0, count) as never);
+    return out;
+  }
   const view = new DataView(out.buffer);
   let o = 0;
   for (let i = 0; i < count; i++, o += 8) view.setFloat64(o, c.t[i]!, true);
@@ -45,11 +54,34 @@ export function packTraceColumns(c: TraceColumns, count: number): Uint8Array {
   return out;
 }
 
-/** Unpacks bytes made by packTraceColumns; throws RangeError when the size does not match `count`. */
-export function unpackTraceColumns(bytes: Uint8Array, count: number): TraceColumns {
+function checkSize(bytes: Uint8Array, count: number): void {
   if (bytes.length !== traceBatchBytes(count)) {
     throw new RangeError(`a trace batch of ${count} records has ${traceBatchBytes(count)} bytes, found ${bytes.length}`);
   }
+}
+
+/** Columns laid over a batch's bytes in place (their offsets are multiples of 8 and 4, as the views need). */
+function traceColumnViews(bytes: Uint8Array, count: number): TraceColumns {
+  const b = bytes.buffer;
+  let o = bytes.byteOffset;
+  const t = new Float64Array(b, o, count);
+  o += 8 * count;
+  const int = (): Int32Array => {
+    const a = new Int32Array(b, o, count);
+    o += 4 * count;
+    return a;
+  };
+  return { t, dom: int(), vcpu: int(), port: int(), x0: int(), cause: int(), kind: new Uint8Array(b, o, count) };
+}
+
+/**
+ * The columns of bytes made by packTraceColumns: views over `bytes` itself where the machine is
+ * little-endian and the bytes start 8-aligned (no copy), otherwise copies read byte by byte.
+ * Throws RangeError when the size does not match `count`.
+ */
+export function unpackTraceColumns(bytes: Uint8Array, count: number): TraceColumns {
+  checkSize(bytes, count);
+  if (LITTLE_ENDIAN && bytes.byteOffset % 8 === 0) return traceColumnViews(bytes, count);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const t = new Float64Array(count);
   let o = 0;

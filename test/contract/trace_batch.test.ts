@@ -42,6 +42,24 @@ describe('trace batch columns', () => {
     );
   });
 
+  it('lays out the columns one after another, little-endian (the bytes the host sends)', () => {
+    const c: TraceColumns = { t: Float64Array.of(1.5, -2), dom: Int32Array.of(1, -1), vcpu: Int32Array.of(0, 3), port: Int32Array.of(5, 0x01020304), x0: Int32Array.of(7, 8), cause: Int32Array.of(-1, 0), kind: Uint8Array.of(9, 255) };
+    const hex = Buffer.from(packTraceColumns(c, 2)).toString('hex');
+    expect(hex).toBe(
+      '000000000000f83f' + '00000000000000c0' + // t: 1.5, -2
+        '01000000' + 'ffffffff' + // dom
+        '00000000' + '03000000' + // vcpu
+        '05000000' + '04030201' + // port
+        '07000000' + '08000000' + // x0
+        'ffffffff' + '00000000' + // cause
+        '09ff', // kind
+    );
+    // Bytes that do not start 8-aligned are read byte by byte, to the same columns.
+    const shifted = new Uint8Array(4 + traceBatchBytes(2));
+    shifted.set(packTraceColumns(c, 2), 4);
+    expect(unpackTraceColumns(shifted.subarray(4), 2)).toEqual(c);
+  });
+
   it('refuses a batch whose size does not match its count', () => {
     expect(() => unpackTraceColumns(new Uint8Array(10), 1)).toThrow(/1 records has 29 bytes, found 10/);
   });
