@@ -380,8 +380,9 @@ export class LabSession {
         this.noteRecords(e.hv, e.position);
       }
     } else this.takeUnits(Infinity, deadline);
-    if (behind) this.pacer.anchor(wallMs(), this.engine.position, this.engine.now);
-    if (this.state === 'running') this.schedule(this.pacer.delay());
+    if (behind) this.pacer.fellBehind(wallMs(), this.engine.position, this.engine.now);
+    // Behind: the next tick at once (after the requests and the stream waiting), not a frame later.
+    if (this.state === 'running') this.schedule(behind ? 0 : this.pacer.delay());
   }
 
   /** Takes up to `n` units (stopping at `deadline`, idle, the trace limit or an error); returns how many. */
