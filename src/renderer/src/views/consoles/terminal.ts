@@ -14,6 +14,14 @@ import { h } from '../../util/dom.js';
 
 export const SCROLLBACK_LINES = 5000;
 
+/**
+ * Output past which a frame's batch counts as a flood: a flooding terminal is written (and so
+ * drawn) every other frame. Its text moves too fast to read either way, and drawing every row
+ * anew 60 times a second is what took frames past 50 ms at 5 MB/s.
+ */
+const FLOOD_BYTES = 16 * 1024;
+const FLOOD_FRAME_MS = 30;
+
 /** ESC c: "reset to initial state", screen and scrollback cleared. */
 const RIS = new Uint8Array([0x1b, 0x63]);
 
@@ -26,7 +34,9 @@ export class DomainTerminal {
   private opened = false;
   private visible = false;
   private queue: Uint8Array[] = [];
+  private queued = 0;
   private frame = 0;
+  private lastFlood = -Infinity;
   /** False: output does not move the view (the user is reading). */
   follow = true;
   /** WebGL failed here once (no GPU, context limit): stay on the DOM renderer. */
@@ -60,7 +70,20 @@ export class DomainTerminal {
   write(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
     this.queue.push(bytes);
-    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.flush());
+    this.queued += bytes.length;
+    if (this.frame === 0) this.frame = requestAnimationFrame((t) => this.onFrame(t));
+  }
+
+  private onFrame(t: number): void {
+    this.frame = 0;
+    if (this.queued >= FLOOD_BYTES) {
+      if (t - this.lastFlood < FLOOD_FRAME_MS) {
+        this.frame = requestAnimationFrame((t2) => this.onFrame(t2));
+        return;
+      }
+      this.lastFlood = t;
+    }
+    this.flush();
   }
 
   /**
@@ -70,8 +93,9 @@ export class DomainTerminal {
    */
   reset(bytes: Uint8Array): void {
     this.queue = [RIS];
+    this.queued = RIS.length;
     this.write(bytes);
-    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.flush());
+    if (this.frame === 0) this.frame = requestAnimationFrame((t) => this.onFrame(t));
   }
 
   /** Writes what is queued now (the frame callback; also before reading the buffer). */
@@ -81,6 +105,7 @@ export class DomainTerminal {
     if (this.queue.length === 0) return;
     const parts = this.queue;
     this.queue = [];
+    this.queued = 0;
     const total = parts.reduce((n, p) => n + p.length, 0);
     const data = parts.length === 1 ? parts[0]! : new Uint8Array(total);
     if (parts.length > 1) {
