@@ -6,7 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { editorText, findChromium, poll, labUrl, openBrowser, startLab, terminalInk, waitForConsole, type Browser, type Lab } from './harness.js';
+import { consoleText, editorText, findChromium, poll, labUrl, openBrowser, openWithPicker, startLab, terminalInk, waitForConsole, type Browser, type Lab } from './harness.js';
+import { inkShare, readPng } from './png.js';
 
 const chromium = findChromium();
 
@@ -88,6 +89,49 @@ describe.skipIf(chromium === undefined)('the lab in a browser: first start', { t
     expect(after).toContain('root is from (local, tcp)[local]: local');
     await waitForConsole(page, 1, 'term% ');
     await b.shot('console-after-root-answer', '.xl-area-side');
+  });
+
+  it('shows every console at once in a grid, each drawn, keys going to the one clicked, and remembers the choice', async () => {
+    const guests = [1, 2, 3].map((i) => `  - name: mini${i}\n    kernel: minios\n`).join('');
+    writeFileSync(join(lab.work, 'three-minios.yaml'), `name: three Mini-OS guests\ndomains:\n  - name: dom0\n${guests}steps:\n  - run: 5ms\n`);
+    b = await openBrowser({ viewport: { width: 1440, height: 900 } });
+    const { page } = b;
+    await page.goto(labUrl(lab));
+    await page.locator('html[data-ready="true"]').waitFor({ timeout: 30_000 });
+    await openWithPicker(page, 'three-minios.yaml');
+    await page.keyboard.press('F5');
+    for (const domid of [1, 2, 3]) await waitForConsole(page, domid, 'minios> ');
+    await page.getByTestId('consoles-grid').click();
+    expect(await page.getByTestId('consoles-grid').getAttribute('aria-pressed')).toBe('true');
+    // dom0's shell and the three guests, side by side in two columns, each fitted to its cell.
+    const shown = page.locator('.xl-terminals.xl-grid > .xl-terminal:not([hidden])');
+    await poll(() => shown.count()).toBe(4);
+    const boxes = await shown.evaluateAll((els) => els.map((e) => {
+      const r = (e as unknown as { getBoundingClientRect(): { x: number; y: number; width: number; height: number } }).getBoundingClientRect();
+      return { x: Math.round(r.x), y: Math.round(r.y), w: Math.round(r.width), h: Math.round(r.height) };
+    }));
+    expect(new Set(boxes.map((r) => r.x)).size).toBe(2);
+    expect(new Set(boxes.map((r) => r.y)).size).toBe(2);
+    for (const r of boxes) expect(r.w).toBeGreaterThan(200);
+    // Each cell is drawn (not a blank xterm): ink in every terminal's screen.
+    for (const domid of [0, 1, 2, 3]) {
+      const png = readPng(await page.locator(`.xl-terminal[data-domid="${domid}"] .xterm-screen`).screenshot());
+      expect(inkShare(png), `domain ${domid}'s cell`).toBeGreaterThan(0.002);
+    }
+    // Clicking a cell brings it to the front; keys typed there go to that guest only.
+    await page.locator('.xl-terminal[data-domid="2"] .xterm-screen').click();
+    await poll(() => page.locator('.xl-terminal.xl-current').getAttribute('data-domid')).toBe('2');
+    await page.keyboard.type('help');
+    await page.keyboard.press('Enter');
+    await waitForConsole(page, 2, 'xenstore-read PATH');
+    expect(await consoleText(page, 3)).not.toContain('xenstore-read PATH');
+    await b.shot('consoles-grid-dark', '.xl-area-side');
+    // The choice is kept: a reload opens in the grid again.
+    await page.reload();
+    await page.locator('html[data-ready="true"]').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('consoles-grid').getAttribute('aria-pressed')).toBe('true');
+    await page.getByTestId('consoles-grid').click();
+    await poll(() => page.locator('.xl-terminals > .xl-terminal:not([hidden])').count()).toBe(1);
   });
 
   it('follows the system theme: light', async () => {

@@ -38,6 +38,7 @@ const ICONS: Record<string, string> = {
   menu: 'M2.5 4h11M2.5 8h11M2.5 12h11',
   folder: 'M1.5 4h4l1.5 1.5h7.5v7.5h-13z',
   file: 'M3.5 1.5h6l3 3v10h-9zM9.5 1.5v3h3',
+  grid: 'M2.5 2.5h4.5v4.5H2.5zM9 2.5h4.5v4.5H9zM2.5 9h4.5v4.5H2.5zM9 9h4.5v4.5H9z',
 };
 
 export function icon(name: string, title?: string): SVGSVGElement {

@@ -3,7 +3,8 @@
  * each guest's console (Plan 9 over xend, Mini-OS over xenconsoled, a
  * custom kernel's). Keys typed go to that domain (session.type); output
  * comes from the session's stream. Search, copy, follow (auto-scroll) on
- * the view's own toolbar.
+ * the view's own toolbar, for the console in front; a grid shows every
+ * console at once (the one clicked or typed into is in front).
  */
 import type { ConsoleInfo } from '../../../../contract/session.js';
 import { asHostError } from '../../host/connect.js';
@@ -11,6 +12,11 @@ import { keyLabel } from '../../shell/commands.js';
 import type { View, ViewContext, ViewHandle } from '../../shell/registry.js';
 import { h, icon } from '../../util/dom.js';
 import { DomainTerminal } from './terminal.js';
+
+/** Where the grid-or-tabs choice is kept. */
+const GRID_KEY = 'xenlab.consoles.grid';
+/** Terminals a grid draws with WebGL at most; Chromium keeps ~16 contexts a page, and the editor and views want some. */
+const GRID_WEBGL_MAX = 8;
 
 const KIND_HINT: Record<ConsoleInfo['kind'], string> = {
   shell: "dom0's shell: xl list, lsevtchn, xl shutdown …",
@@ -24,10 +30,11 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
   const searchInput = h('input', { class: 'xl-input xl-search-input', type: 'search', placeholder: 'Search', 'aria-label': 'Search the console', spellcheck: 'false' });
   const followBtn = h('button', { class: 'xl-icon-button xl-toggle', title: 'Follow output (scroll to the newest line)', 'aria-pressed': 'true' }, icon('follow'));
   const copyBtn = h('button', { class: 'xl-icon-button', title: `Copy the selection (${keyLabel('Ctrl+Shift+C')})` }, icon('copy'));
+  const gridBtn = h('button', { class: 'xl-icon-button xl-toggle', title: 'Show every console at once (a grid), or one at a time (tabs)', 'aria-pressed': 'false', 'data-testid': 'consoles-grid' }, icon('grid'));
   const prevBtn = h('button', { class: 'xl-icon-button', title: 'Previous match (Shift+Enter)' }, icon('up'));
   const nextBtn = h('button', { class: 'xl-icon-button', title: 'Next match (Enter)' }, icon('down'));
   const note = h('div', { class: 'xl-console-note', role: 'status' });
-  const tools = h('div', { class: 'xl-view-tools' }, searchInput, prevBtn, nextBtn, followBtn, copyBtn);
+  const tools = h('div', { class: 'xl-view-tools' }, searchInput, prevBtn, nextBtn, followBtn, copyBtn, gridBtn);
   const body = h('div', { class: 'xl-terminals' });
   const empty = h('div', { class: 'xl-empty' }, 'No console yet: open a scenario with a dom0, a plan9 or a minios domain.');
   container.append(h('div', { class: 'xl-view-bar' }, tabs, tools), note, body, empty);
@@ -44,21 +51,44 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
     );
   };
 
-  const select = (domid: number): void => {
+  let grid = localStorage.getItem(GRID_KEY) === '1';
+
+  /** Tabs: only the console in front is shown. Grid: all are, in columns enough to keep them near square. */
+  const arrange = (): void => {
+    const ordered = [...terms.values()].sort((a, b) => a.domid - b.domid);
+    const tiled = grid && ordered.length > 1;
+    body.classList.toggle('xl-grid', tiled);
+    body.style.setProperty('--cols', String(Math.ceil(Math.sqrt(ordered.length))));
+    gridBtn.setAttribute('aria-pressed', String(grid));
+    ordered.forEach((t, i) => {
+      t.el.classList.toggle('xl-current', t === current);
+      if (tiled) {
+        if (visible) t.show(i < GRID_WEBGL_MAX);
+        else t.hide();
+      } else if (t !== current) t.hide();
+      // Appended in domain order, so the grid reads like the tabs.
+      if (body.children[i] !== t.el) body.insertBefore(t.el, body.children[i] ?? null);
+    });
+    if (!tiled && visible) current?.show();
+  };
+
+  const select = (domid: number, focus = true): void => {
     const t = terms.get(domid);
     if (t === undefined) return;
-    if (current !== t) {
-      current?.hide();
-      current = t;
-    }
+    if (current !== t) current = t;
     for (const b of tabs.querySelectorAll<HTMLElement>('.xl-subtab')) b.setAttribute('aria-selected', String(b.dataset.domid === String(domid)));
     followBtn.setAttribute('aria-pressed', String(t.follow));
-    if (visible) {
-      t.show();
-      t.focus();
-    }
+    arrange();
+    if (visible && focus) t.focus();
     note.textContent = '';
   };
+
+  gridBtn.addEventListener('click', () => {
+    grid = !grid;
+    localStorage.setItem(GRID_KEY, grid ? '1' : '0');
+    arrange();
+    current?.focus();
+  });
 
   const renderTabs = (): void => {
     tabs.replaceChildren();
@@ -92,6 +122,10 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
         const t = new DomainTerminal(c.domid, c.name, ctx.theme.terminal, typeTo(c.domid));
         terms.set(c.domid, t);
         body.append(t.el);
+        // In a grid, the console clicked or typed into comes to the front (search, follow, copy act on it).
+        t.el.addEventListener('focusin', () => {
+          if (current !== t) select(t.domid, false);
+        });
       }
     }
     renderTabs();
@@ -99,7 +133,7 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
     if (current === undefined || !terms.has(current.domid)) {
       const first = list.find((c) => c.domid !== 0) ?? list[0];
       if (first !== undefined) select(first.domid);
-    }
+    } else arrange();
   });
   ctx.session.on('console', (c) => {
     const t = terms.get(c.domid);
@@ -186,16 +220,15 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
   return {
     shown() {
       visible = true;
-      if (current !== undefined) {
-        current.show();
-      }
+      arrange();
     },
     hidden() {
       visible = false;
-      current?.hide();
+      for (const t of terms.values()) t.hide();
     },
     resized() {
-      current?.resize();
+      if (body.classList.contains('xl-grid')) for (const t of terms.values()) t.resize();
+      else current?.resize();
     },
   };
 }

@@ -48,7 +48,7 @@ export class DomainTerminal {
     colors: TerminalColors,
     onData: (data: string) => void,
   ) {
-    this.el = h('div', { class: 'xl-terminal', 'data-domid': String(domid) });
+    this.el = h('div', { class: 'xl-terminal', 'data-domid': String(domid), 'data-label': name });
     this.el.hidden = true;
     this.term = new Terminal({
       scrollback: SCROLLBACK_LINES,
@@ -122,14 +122,16 @@ export class DomainTerminal {
     });
   }
 
-  show(): void {
+  /** Shows it, drawn by WebGL when `webgl` (a grid of many draws the rest with the DOM renderer). */
+  show(webgl = true): void {
     this.visible = true;
     this.el.hidden = false;
     if (!this.opened) {
       this.opened = true;
       this.term.open(this.el);
     }
-    this.attachWebgl();
+    if (webgl) this.attachWebgl();
+    else this.detachWebgl();
     this.resize();
   }
 
