@@ -113,6 +113,14 @@ describe.skipIf(chromium === undefined)('the lab in a browser: first start', { t
     expect(new Set(boxes.map((r) => r.x)).size).toBe(2);
     expect(new Set(boxes.map((r) => r.y)).size).toBe(2);
     for (const r of boxes) expect(r.w).toBeGreaterThan(200);
+    // Every terminal fits its cell: its rows end above the cell's bottom (one fitted before the
+    // other cells came in would overflow it).
+    const fits = await shown.evaluateAll((els) => els.map((e) => {
+      const cell = (e as unknown as { getBoundingClientRect(): { bottom: number } }).getBoundingClientRect();
+      const screen = (e as unknown as { querySelector(s: string): { getBoundingClientRect(): { bottom: number } } }).querySelector('.xterm-screen').getBoundingClientRect();
+      return screen.bottom <= cell.bottom + 0.5;
+    }));
+    expect(fits).toEqual([true, true, true, true]);
     // Each cell is drawn (not a blank xterm): ink in every terminal's screen.
     for (const domid of [0, 1, 2, 3]) {
       const png = readPng(await page.locator(`.xl-terminal[data-domid="${domid}"] .xterm-screen`).screenshot());

@@ -70,6 +70,8 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
       if (body.children[i] !== t.el) body.insertBefore(t.el, body.children[i] ?? null);
     });
     if (!tiled && visible) current?.show();
+    // Fitted again once all are in: a cell's size depends on how many rows of cells there are.
+    else if (visible) for (const t of ordered) t.resize();
   };
 
   const select = (domid: number, focus = true): void => {
