@@ -7,6 +7,7 @@
 import { basename, dirname } from 'node:path';
 import type { BaseWindow, MenuItemConstructorOptions } from 'electron';
 import type { MenuCommand } from '../contract/api.js';
+import { accelerator, COMMAND_KEYS } from '../contract/keys.js';
 import type { RecentFile } from '../contract/files.js';
 
 export interface MenuActions {
@@ -33,48 +34,49 @@ export const RECENT_IN_MENU = 10;
 interface CommandItem {
   label: string;
   command: MenuCommand;
-  accelerator?: string;
 }
 
 const FILE_ITEMS: CommandItem[][] = [
   [
-    { label: 'New', command: 'file.new', accelerator: 'CmdOrCtrl+N' },
-    { label: 'Open…', command: 'file.open', accelerator: 'CmdOrCtrl+O' },
-    { label: 'Open Recording…', command: 'file.openRecording', accelerator: 'CmdOrCtrl+Shift+O' },
+    { label: 'New', command: 'file.new' },
+    { label: 'Open…', command: 'file.open' },
+    { label: 'Open Recording…', command: 'file.openRecording' },
   ],
   [
-    { label: 'Save', command: 'file.save', accelerator: 'CmdOrCtrl+S' },
-    { label: 'Save As…', command: 'file.saveAs', accelerator: 'CmdOrCtrl+Shift+S' },
-    { label: 'Export Trace…', command: 'file.exportTrace', accelerator: 'CmdOrCtrl+E' },
+    { label: 'Save', command: 'file.save' },
+    { label: 'Save As…', command: 'file.saveAs' },
+    { label: 'Export Trace…', command: 'file.exportTrace' },
   ],
 ];
 
 /** The Run menu: the keys of a debugger (F5 run, F6 pause, F10 step). */
 const RUN_ITEMS: CommandItem[] = [
-  { label: 'Run', command: 'session.run', accelerator: 'F5' },
-  { label: 'Pause', command: 'session.pause', accelerator: 'F6' },
-  { label: 'Step', command: 'session.step', accelerator: 'F10' },
-  { label: 'Step Back', command: 'session.stepBack', accelerator: 'Shift+F10' },
-  { label: 'Reset', command: 'session.reset', accelerator: 'CmdOrCtrl+Shift+F5' },
+  { label: 'Run', command: 'session.run' },
+  { label: 'Pause', command: 'session.pause' },
+  { label: 'Step', command: 'session.step' },
+  { label: 'Step Back', command: 'session.stepBack' },
+  { label: 'Reset', command: 'session.reset' },
 ];
 
 const VIEW_ITEMS: CommandItem[] = [
-  { label: 'Editor', command: 'view.editor', accelerator: 'CmdOrCtrl+1' },
-  { label: 'Consoles', command: 'view.consoles', accelerator: 'CmdOrCtrl+2' },
-  { label: 'Topology', command: 'view.topology', accelerator: 'CmdOrCtrl+3' },
-  { label: 'Events', command: 'view.events', accelerator: 'CmdOrCtrl+4' },
-  { label: 'Timeline', command: 'view.timeline', accelerator: 'CmdOrCtrl+5' },
-  { label: 'Inspector', command: 'view.inspector', accelerator: 'CmdOrCtrl+6' },
-  { label: 'Exercise', command: 'view.exercise', accelerator: 'CmdOrCtrl+7' },
-  { label: 'Problems', command: 'view.problems', accelerator: 'CmdOrCtrl+8' },
+  { label: 'Editor', command: 'view.editor' },
+  { label: 'Consoles', command: 'view.consoles' },
+  { label: 'Topology', command: 'view.topology' },
+  { label: 'Events', command: 'view.events' },
+  { label: 'Timeline', command: 'view.timeline' },
+  { label: 'Inspector', command: 'view.inspector' },
+  { label: 'Exercise', command: 'view.exercise' },
+  { label: 'Problems', command: 'view.problems' },
 ];
 
 const SEPARATOR: MenuItemConstructorOptions = { type: 'separator' };
 
 function commandItem(item: CommandItem, actions: MenuActions): MenuItemConstructorOptions {
+  // The page's own shortcut for the command (contract/keys.ts), so menu and page agree.
+  const keys = COMMAND_KEYS[item.command];
   return {
     label: item.label,
-    ...(item.accelerator === undefined ? {} : { accelerator: item.accelerator }),
+    ...(keys === undefined ? {} : { accelerator: accelerator(keys) }),
     click: (_menuItem, window) => actions.command(item.command, window),
   };
 }

@@ -2,6 +2,7 @@
 import type { MenuItemConstructorOptions } from 'electron';
 import { describe, expect, it, vi } from 'vitest';
 import type { MenuCommand } from '../../src/contract/api.js';
+import { accelerator, COMMAND_KEYS } from '../../src/contract/keys.js';
 import { applicationMenu, RECENT_IN_MENU, recentLabel, type MenuActions } from '../../src/main/menu.js';
 
 function flatten(items: MenuItemConstructorOptions[]): MenuItemConstructorOptions[] {
@@ -34,12 +35,12 @@ function commands(platform: NodeJS.Platform): Map<string, [string | undefined, M
 describe('application menu', () => {
   it('has every command with its accelerator shown', () => {
     expect(Object.fromEntries(commands('linux'))).toEqual({
-      New: ['CmdOrCtrl+N', 'file.new'],
+      New: ['CmdOrCtrl+Alt+N', 'file.new'],
       'Open…': ['CmdOrCtrl+O', 'file.open'],
       'Open Recording…': ['CmdOrCtrl+Shift+O', 'file.openRecording'],
       Save: ['CmdOrCtrl+S', 'file.save'],
       'Save As…': ['CmdOrCtrl+Shift+S', 'file.saveAs'],
-      'Export Trace…': ['CmdOrCtrl+E', 'file.exportTrace'],
+      'Export Trace…': ['CmdOrCtrl+Shift+E', 'file.exportTrace'],
       Run: ['F5', 'session.run'],
       Pause: ['F6', 'session.pause'],
       Step: ['F10', 'session.step'],
@@ -55,6 +56,15 @@ describe('application menu', () => {
       Problems: ['CmdOrCtrl+8', 'view.problems'],
       'About XenLab': [undefined, 'app.about'],
     });
+  });
+
+  it("shows the page's own shortcut for each command (one table: contract/keys.ts)", () => {
+    for (const [label, [acc, command]] of commands('linux')) {
+      const keys = COMMAND_KEYS[command];
+      expect(acc, label).toBe(keys === undefined ? undefined : accelerator(keys));
+    }
+    expect(accelerator('Ctrl+Shift+E')).toBe('CmdOrCtrl+Shift+E');
+    expect(accelerator('Shift+F10')).toBe('Shift+F10');
   });
 
   it('uses each accelerator once', () => {

@@ -26,6 +26,7 @@ import { Emitter } from './util/emitter.js';
 import { editorReady, provideEditorSupport } from './views/editor/index.js';
 import { isSolutionText } from './views/exercise/model.js';
 import './views/index.js';
+import { COMMAND_KEYS } from '../../contract/keys.js';
 
 const LAST_FILE = 'xenlab.lastFile';
 const SPEED_KEY = 'xenlab.speed';
@@ -178,19 +179,19 @@ export class App {
     const c = (id: string, title: string, keys: string | undefined, run: () => unknown, enabled?: () => boolean): Command => ({ id, title, ...(keys === undefined ? {} : { keys }), run, ...(enabled === undefined ? {} : { enabled }) });
     const hasSession = (): boolean => this.store.info !== undefined;
     this.commands.register(
-      c('file.new', 'New scenario', 'Ctrl+Alt+N', () => this.newScenario()),
-      c('file.open', 'Open…', 'Ctrl+O', () => this.openFile()),
-      c('file.save', 'Save', 'Ctrl+S', () => this.save()),
-      c('file.saveAs', 'Save as…', 'Ctrl+Shift+S', () => this.saveAs()),
-      c('file.openRecording', 'Open recording…', undefined, () => this.openRecordingFile()),
+      c('file.new', 'New scenario', COMMAND_KEYS['file.new'], () => this.newScenario()),
+      c('file.open', 'Open…', COMMAND_KEYS['file.open'], () => this.openFile()),
+      c('file.save', 'Save', COMMAND_KEYS['file.save'], () => this.save()),
+      c('file.saveAs', 'Save as…', COMMAND_KEYS['file.saveAs'], () => this.saveAs()),
+      c('file.openRecording', 'Open recording…', COMMAND_KEYS['file.openRecording'], () => this.openRecordingFile()),
       c('file.saveRecording', 'Save recording…', undefined, () => this.saveRecording(), hasSession),
-      c('file.exportTrace', 'Export trace…', 'Ctrl+Shift+E', () => this.exportTrace(), hasSession),
+      c('file.exportTrace', 'Export trace…', COMMAND_KEYS['file.exportTrace'], () => this.exportTrace(), hasSession),
       // Run while running starts the edited text over, when it was edited.
-      c('session.run', 'Run', 'F5', () => this.control('run'), () => this.store.status?.state !== 'running' || this.compiledVersion !== this.doc.version),
-      c('session.pause', 'Pause', 'F6', () => this.control('pause'), () => this.store.status?.state === 'running'),
-      c('session.step', 'Step', 'F10', () => this.control('step')),
-      c('session.stepBack', 'Step back', 'Shift+F10', () => this.control('stepBack'), () => (this.store.status?.position ?? 0) > 0),
-      c('session.reset', 'Reset', 'Ctrl+Shift+F5', () => this.control('reset')),
+      c('session.run', 'Run', COMMAND_KEYS['session.run'], () => this.control('run'), () => this.store.status?.state !== 'running' || this.compiledVersion !== this.doc.version),
+      c('session.pause', 'Pause', COMMAND_KEYS['session.pause'], () => this.control('pause'), () => this.store.status?.state === 'running'),
+      c('session.step', 'Step', COMMAND_KEYS['session.step'], () => this.control('step')),
+      c('session.stepBack', 'Step back', COMMAND_KEYS['session.stepBack'], () => this.control('stepBack'), () => (this.store.status?.position ?? 0) > 0),
+      c('session.reset', 'Reset', COMMAND_KEYS['session.reset'], () => this.control('reset')),
       c('view.bottom', 'Toggle the bottom panel', 'Ctrl+J', () => this.layout.toggleBottom()),
       c('app.about', 'About XenLab', undefined, () => this.about()),
     );

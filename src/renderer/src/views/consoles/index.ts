@@ -12,6 +12,7 @@ import { keyLabel } from '../../shell/commands.js';
 import type { View, ViewContext, ViewHandle } from '../../shell/registry.js';
 import { h, icon } from '../../util/dom.js';
 import { DomainTerminal } from './terminal.js';
+import { COMMAND_KEYS } from '../../../../contract/keys.js';
 
 /** Where the grid-or-tabs choice is kept. */
 const GRID_KEY = 'xenlab.consoles.grid';
@@ -264,6 +265,6 @@ export const consolesView: View = {
   area: 'side',
   order: 0,
   command: 'view.consoles',
-  keys: 'Ctrl+2',
+  keys: COMMAND_KEYS['view.consoles'],
   mount,
 };

@@ -12,6 +12,7 @@ import { h } from '../../util/dom.js';
 import { isSolutionText } from '../exercise/model.js';
 import { SCENARIO_MODEL_URI, SOLUTION_MODEL_URI, TYPESCRIPT_MODEL_URI } from './model_uris.js';
 import type { View, ViewContext, ViewHandle } from '../../shell/registry.js';
+import { COMMAND_KEYS } from '../../../../contract/keys.js';
 
 /** The schema and typings (editor.support), handed over by the app once it has asked; the view waits for them. */
 let giveSupport: (p: Promise<EditorSupport>) => void = () => {};
@@ -172,6 +173,6 @@ export const editorView: View = {
   area: 'main',
   order: 0,
   command: 'view.editor',
-  keys: 'Ctrl+1',
+  keys: COMMAND_KEYS['view.editor'],
   mount,
 };

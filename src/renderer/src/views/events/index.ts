@@ -19,6 +19,7 @@ import { EventList, type RowData } from './list.js';
 import { RecordPager } from './pager.js';
 import { contextMenu, type PopupItem } from './popup.js';
 import './events.css';
+import { COMMAND_KEYS } from '../../../../contract/keys.js';
 
 type FieldRecord = Parameters<typeof fieldFilter>[0];
 
@@ -444,7 +445,7 @@ export const eventsView: View = {
   area: 'bottom',
   order: 10,
   command: 'view.events',
-  keys: 'Ctrl+4',
+  keys: COMMAND_KEYS['view.events'],
   mount,
 };
 

@@ -10,6 +10,7 @@ import { asHostError } from '../../host/connect.js';
 import type { View, ViewContext, ViewHandle } from '../../shell/registry.js';
 import { h, icon } from '../../util/dom.js';
 import { fileStem, goalParagraphs, GradeBook, isSolutionText, levelName, sameFile, solutionSkeleton, type Grade } from './model.js';
+import { COMMAND_KEYS } from '../../../../contract/keys.js';
 
 const SELECTED_KEY = 'xenlab.exercise.selected';
 
@@ -512,6 +513,6 @@ export const exerciseView: View = {
   area: 'side',
   order: 50,
   command: 'view.exercise',
-  keys: 'Ctrl+7',
+  keys: COMMAND_KEYS['view.exercise'],
   mount,
 };

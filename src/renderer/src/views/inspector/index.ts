@@ -19,6 +19,7 @@ import { bitAt, bitLocation, bitSummary, decodeView, describePort, diffViews, em
 import { ringCard } from './rings.js';
 import { Tooltip, type TipLine } from './tooltip.js';
 import './inspector.css';
+import { COMMAND_KEYS } from '../../../../contract/keys.js';
 
 const STORAGE_KEY = 'xenlab.inspector.v1';
 /** While running, at most one request per this many ms (and never more often than twice the last answer took). */
@@ -560,6 +561,6 @@ export const inspectorView: View = {
   area: 'side',
   order: 40,
   command: 'view.inspector',
-  keys: 'Ctrl+6',
+  keys: COMMAND_KEYS['view.inspector'],
   mount,
 };

@@ -7,6 +7,7 @@
 import type { Problem, RunFailure } from '../../../../contract/session.js';
 import type { View, ViewContext, ViewHandle } from '../../shell/registry.js';
 import { h, icon } from '../../util/dom.js';
+import { COMMAND_KEYS } from '../../../../contract/keys.js';
 
 function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
   const list = h('div', { class: 'xl-problems', role: 'list', 'data-testid': 'problems' });
@@ -53,6 +54,6 @@ export const problemsView: View = {
   area: 'bottom',
   order: 0,
   command: undefined,
-  keys: 'Ctrl+8',
+  keys: COMMAND_KEYS['view.problems'],
   mount,
 };

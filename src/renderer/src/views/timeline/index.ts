@@ -23,6 +23,7 @@ import { readPalette, type Palette } from './palette.js';
 import type { TimelineState } from './debug.js';
 import { AXIS_H, DRAW_RANK, GUTTER, TimelineCanvas, type DrawnFlow, type Frame, type FrameResult } from './render.js';
 import { MIN_SPAN, Viewport } from './viewport.js';
+import { COMMAND_KEYS } from '../../../../contract/keys.js';
 
 const HIDDEN_KEY = 'xenlab.timeline.hidden';
 /** Hover and click reach a mark this far away, px. */
@@ -744,6 +745,6 @@ export const timelineView: View = {
   area: 'bottom',
   order: 20,
   command: 'view.timeline',
-  keys: 'Ctrl+5',
+  keys: COMMAND_KEYS['view.timeline'],
   mount,
 };

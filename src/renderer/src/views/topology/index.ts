@@ -17,6 +17,7 @@ import { ExplainPanel } from './explain_panel.js';
 import { layoutTopology, portKey, restate, structureKey, type TopologyLayout } from './layout.js';
 import { domainName, shownPorts } from './words.js';
 import './topology.css';
+import { COMMAND_KEYS } from '../../../../contract/keys.js';
 
 /** Above this many domains, boxes start collapsed (one summary line each); so does a domain with more ports than MANY_PORTS. */
 export const MANY_DOMAINS = 12;
@@ -348,6 +349,6 @@ export const topologyView: View = {
   area: 'side',
   order: 10,
   command: 'view.topology',
-  keys: 'Ctrl+3',
+  keys: COMMAND_KEYS['view.topology'],
   mount,
 };
