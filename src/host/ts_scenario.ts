@@ -717,6 +717,16 @@ const PRELUDE = String.raw`(function (host, errnoNames, jsFile) {
   const api = Object.freeze({ scenario, solution, kernel, retName });
   Object.defineProperty(globalThis, Symbol.for('xenlab.api'), { value: api });
 
+  // k.now() asks the host once per call into the sandbox: the virtual clock moves only between
+  // calls, or in a host call the kernel makes (after any of which it is asked again). A call out
+  // of the sandbox costs ~10 us, and a kernel that stamps every line it prints asks a lot.
+  let clockKnown = false;
+  let clockNs = 0;
+  const afterHost = (r) => {
+    clockKnown = false;
+    return r;
+  };
+
   function makeK(domid, name, vcpus) {
     const text = (parts) => parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p) ?? String(p))).join(' ');
     return Object.freeze({
@@ -725,42 +735,47 @@ const PRELUDE = String.raw`(function (host, errnoNames, jsFile) {
       vcpus,
       state: {},
       call(op, args, vcpu) {
-        return h.call(domid, op, args === undefined ? {} : args, vcpu);
+        return afterHost(h.call(domid, op, args === undefined ? {} : args, vcpu));
       },
       send(port, vcpu) {
-        return h.send(domid, port, vcpu);
+        return afterHost(h.send(domid, port, vcpu));
       },
       mask(port) {
-        return h.mask(domid, port);
+        return afterHost(h.mask(domid, port));
       },
       clearMask(port) {
-        return h.clearMask(domid, port);
+        return afterHost(h.clearMask(domid, port));
       },
       unmask(port) {
-        return h.call(domid, 'unmask', { port: port }, 0).ret;
+        return afterHost(h.call(domid, 'unmask', { port: port }, 0)).ret;
       },
       print(...parts) {
-        h.print(domid, text(parts));
+        afterHost(h.print(domid, text(parts)));
       },
       println(...parts) {
-        h.print(domid, text(parts) + '\n');
+        afterHost(h.print(domid, text(parts) + '\n'));
       },
       now() {
-        return h.now(domid);
+        if (!clockKnown) {
+          clockNs = h.now(domid);
+          clockKnown = true;
+        }
+        return clockNs;
       },
       random() {
-        return h.random(domid);
+        return afterHost(h.random(domid));
       },
       deliveries(port) {
-        return h.deliveries(domid, port);
+        return afterHost(h.deliveries(domid, port));
       },
       control(msg) {
-        return h.control(domid, msg);
+        return afterHost(h.control(domid, msg));
       },
     });
   }
 
   function run(domid) {
+    clockKnown = false; // a new call into the sandbox: time may have moved since the last
     const r = running.get(domid);
     if (r === undefined) throw new Error('domain ' + domid + ' has not booted');
     return r;
@@ -785,6 +800,7 @@ const PRELUDE = String.raw`(function (host, errnoNames, jsFile) {
       return JSON.stringify({ kind, doc: doc === undefined ? null : doc, exported, kernels: ks, origins });
     },
     boot(domid, kernelName, domainName, vcpus) {
+      clockKnown = false;
       const def = kernels.get(kernelName);
       const k = makeK(domid, domainName, vcpus);
       running.set(domid, { k, def });

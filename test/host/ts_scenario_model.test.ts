@@ -93,3 +93,36 @@ export default scenario({
     expect((e as ScenarioInputError).problems[0]!.message).toBe('kernel "ctl" has onControlMessage: control messages travel on Xen 2.0\'s control interface');
   });
 });
+
+describe('k.now() in a custom kernel', () => {
+  it('is the virtual time of each call into the kernel, the same however often it is asked, and asked again after a host call', async () => {
+    const ts = await load(`import { kernel, scenario } from 'xenlab';
+const clock = kernel('clock', {
+  boot(k) {
+    k.println('boot', k.now());
+    k.call('bind_virq', { virq: 'VIRQ_TIMER', vcpu: 0 });
+  },
+  onTimer(k) {
+    const t = k.now();
+    let same = true;
+    for (let i = 0; i < 100; i++) same = same && k.now() === t;
+    k.println('tick', t, same, k.deliveries(1) >= 0, k.now() === t);
+  },
+});
+export default scenario({ name: 'clock', domains: [{ name: 'dom0' }, { name: 'g', kernel: clock }], steps: [{ run: '35ms' }] });
+`);
+    const r = runScenario(ts.scenario, { kernels: ts.kernels() });
+    expect(r.failures).toEqual([]);
+    const lines = r.consoles['g']!.trim().split('\n');
+    expect(lines[0]).toMatch(/^boot \d+$/);
+    const ticks = lines.slice(1).map((l) => l.split(' '));
+    expect(ticks.length).toBeGreaterThanOrEqual(3);
+    const times = ticks.map((w) => Number(w[1]));
+    for (const w of ticks) expect(w.slice(2)).toEqual(['true', 'true', 'true']);
+    // Each tick is a new call into the sandbox: its time, not the one before (ticks 10 ms apart).
+    times.slice(1).forEach((t, i) => expect(t - times[i]!).toBeGreaterThanOrEqual(9_000_000));
+    expect(times[0]).toBeGreaterThan(Number(lines[0]!.split(' ')[1]));
+    ts.dispose();
+  });
+});
+
