@@ -78,7 +78,7 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
   const select = (domid: number, focus = true): void => {
     const t = terms.get(domid);
     if (t === undefined) return;
-    if (current !== t) current = t;
+    current = t;
     for (const b of tabs.querySelectorAll<HTMLElement>('.xl-subtab')) b.setAttribute('aria-selected', String(b.dataset.domid === String(domid)));
     followBtn.setAttribute('aria-pressed', String(t.follow));
     arrange();

@@ -71,16 +71,17 @@ export class DomainTerminal {
     if (bytes.length === 0) return;
     this.queue.push(bytes);
     this.queued += bytes.length;
+    this.nextFrame();
+  }
+
+  private nextFrame(): void {
     if (this.frame === 0) this.frame = requestAnimationFrame((t) => this.onFrame(t));
   }
 
   private onFrame(t: number): void {
     this.frame = 0;
     if (this.queued >= FLOOD_BYTES) {
-      if (t - this.lastFlood < FLOOD_FRAME_MS) {
-        this.frame = requestAnimationFrame((t2) => this.onFrame(t2));
-        return;
-      }
+      if (t - this.lastFlood < FLOOD_FRAME_MS) return this.nextFrame();
       this.lastFlood = t;
     }
     this.flush();
@@ -95,7 +96,7 @@ export class DomainTerminal {
     this.queue = [RIS];
     this.queued = RIS.length;
     this.write(bytes);
-    if (this.frame === 0) this.frame = requestAnimationFrame((t) => this.onFrame(t));
+    this.nextFrame(); // written even when `bytes` is empty: the reset clears the screen
   }
 
   /** Writes what is queued now (the frame callback; also before reading the buffer). */
@@ -104,9 +105,9 @@ export class DomainTerminal {
     this.frame = 0;
     if (this.queue.length === 0) return;
     const parts = this.queue;
+    const total = this.queued;
     this.queue = [];
     this.queued = 0;
-    const total = parts.reduce((n, p) => n + p.length, 0);
     const data = parts.length === 1 ? parts[0]! : new Uint8Array(total);
     if (parts.length > 1) {
       let at = 0;

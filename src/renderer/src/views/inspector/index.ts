@@ -431,8 +431,8 @@ function mount(container: HTMLElement, ctx: ViewContext): ViewHandle {
         if (loc.page !== page.view.name) continue;
         // A FIFO port's whole event word, not only the byte its P, M or L bit is in.
         const w = g.view.words;
-        if (w === undefined) marks.add(loc.byte);
-        else for (let b = loc.byte - (w.bit >> 3); b < loc.byte - (w.bit >> 3) + w.size; b++) marks.add(b);
+        const start = w === undefined ? loc.byte : loc.byte - (w.bit >> 3);
+        for (let b = start; b < start + (w?.size ?? 1); b++) marks.add(b);
       }
     hex.set(d.pages, page, changes.bytes.get(page.view.name) ?? null, changes.fields, marks);
   };
